@@ -1,0 +1,79 @@
+"""`fde engagement add|list|show`: the user accounts under care."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import SecretStr, ValidationError
+from rich.table import Table
+
+from cli import context, wiring
+from cli.output import console, print_json, say
+from core import engagements
+from core.errors import ConfigError
+from core.secrets import secret_box
+
+app = typer.Typer(help="Engagements: a Stripe account and its user's own system.",
+                  no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="short name, e.g. acme")],
+    stripe_key: Annotated[str, typer.Option(
+        envvar="FDE_ENGAGEMENT_STRIPE_KEY", prompt=True, hide_input=True,
+        help="restricted (rk_) or secret (sk_) key; prefer the env var over the flag")],
+    mode: Annotated[str, typer.Option(help="test or live")] = "test",
+    api_base: Annotated[str | None, typer.Option(
+        help="Stripe API address (default: FDE_STRIPE_API_BASE)")] = None,
+    connect: Annotated[list[str] | None, typer.Option(
+        help="connected account id (repeatable)")] = None,
+    tier: Annotated[str, typer.Option(help="read, write or money")] = "read",
+    user_db: Annotated[str | None, typer.Option(help="user system DSN")] = None,
+    mapping: Annotated[str | None, typer.Option(help="mapping file for the user system")] = None,
+    webhook_url: Annotated[list[str] | None, typer.Option(help="handler URL (repeatable)")] = None,
+    verify: Annotated[bool, typer.Option(
+        help="call Stripe once to check the key and learn the account id")] = True,
+) -> None:
+    """Register an engagement. The key is checked (format, mode, and by default one call to
+    Stripe) before anything is stored; on any problem nothing is written."""
+    try:
+        spec = engagements.EngagementCreate(
+            name=name, stripe_mode=mode, stripe_key=SecretStr(stripe_key.strip()),
+            stripe_api_base=api_base, connect_accounts=connect or [],
+            user_db_dsn=SecretStr(user_db) if user_db else None, mapping_path=mapping,
+            webhook_urls=webhook_url or [], tier=tier,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid engagement: {problems}",
+                          hint="see `fde engagement add --help`") from None
+    settings = context.settings()
+    gateway = wiring.gateway_from_spec(settings, spec)
+    if verify:
+        account = gateway.account()
+        spec = spec.model_copy(update={"stripe_account_id": account.get("id")})
+    with context.database().session() as session:
+        created = engagements.add(session, secret_box(settings), spec, actor=wiring.actor())
+    say(f"[green]added[/] engagement {created.name} ({created.stripe_mode}, key "
+        f"{created.stripe_key_hint}, account {created.stripe_account_id or 'not verified'})")
+
+
+@app.command("list")
+def list_() -> None:
+    """All engagements."""
+    with context.database().session() as session:
+        rows = engagements.list_all(session)
+    table = Table("name", "mode", "account", "key", "tier", "api base")
+    for e in rows:
+        table.add_row(e.name, e.stripe_mode, e.stripe_account_id or "-", e.stripe_key_hint,
+                      e.tier, e.stripe_api_base or "(default)")
+    console.print(table)
+
+
+@app.command("show")
+def show(name: str) -> None:
+    """One engagement as JSON (keys are never shown, only their hint)."""
+    with context.database().session() as session:
+        print_json(engagements.get(session, name).model_dump(mode="json"))
