@@ -55,7 +55,7 @@ def _stripe(engagement: str | None) -> tuple[Check, Check]:
     def reachable() -> str:
         gateway = wiring.gateway(engagement)
         account = gateway.account()
-        return f"{gateway.api_base} answers as {account.get('id')}"
+        return f"{account.api_base} answers as {account.id}"
 
     mode = _run("stripe key", key_mode)
     if not mode.ok:

@@ -53,7 +53,7 @@ def add(
     gateway = wiring.gateway_from_spec(settings, spec)
     if verify:
         account = gateway.account()
-        spec = spec.model_copy(update={"stripe_account_id": account.get("id")})
+        spec = spec.model_copy(update={"stripe_account_id": account.id})
     with context.database().session() as session:
         created = engagements.add(session, secret_box(settings), spec, actor=wiring.actor())
     say(f"[green]added[/] engagement {created.name} ({created.stripe_mode}, key "

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
-from cli import doctor, engagement, sandbox, serve, stripe_cmd
+from cli import demo, doctor, engagement, sandbox, serve, stripe_cmd
 from cli.output import fail
-from core.errors import FdeError
+from core.errors import ConfigError, FdeError
 
 app = typer.Typer(
     name="fde",
@@ -20,7 +21,7 @@ app.add_typer(engagement.app, name="engagement")
 app.add_typer(stripe_cmd.app, name="stripe")
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)
-app.command("demo")(serve.demo)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:
@@ -28,3 +29,6 @@ def main() -> None:
         app()
     except FdeError as exc:
         fail(exc)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        fail(ConfigError(f"invalid input: {problems}", hint="see the command's --help"))

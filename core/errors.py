@@ -83,7 +83,9 @@ class StripeError(FdeError):
 
 
 class StripeUnreachable(StripeError):
-    default_hint = "check FDE_STRIPE_API_BASE and that the server is up (`fde sandbox up` for the replica)"
+    default_hint = (
+        "check FDE_STRIPE_API_BASE and that the server is up (`fde sandbox up` for the replica)"
+    )
 
 
 class StripeAuthError(StripeError):

@@ -49,7 +49,8 @@ def test_round_minor_uses_the_requested_rounding():
     assert round_minor(Decimal("99.5"), "jpy") == 100
 
 
-@given(amount=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(CURRENCIES))
+@given(amount=st.integers(min_value=-(10**15), max_value=10**15),
+       currency=st.sampled_from(CURRENCIES))
 def test_major_round_trip_is_exact(amount: int, currency: str):
     money = Money(amount=amount, currency=currency)
     assert Money.of(money.major, currency) == money

@@ -1,0 +1,26 @@
+"""The API over a real socket (uvicorn), on SQLite and PostgreSQL."""
+
+import httpx
+
+from api.main import create_app
+from core.server_thread import ServerThread
+from core.settings import load_settings
+
+
+def test_healthz_and_info_over_http(database_url: str):
+    app = create_app(load_settings(database_url=database_url))
+    with ServerThread(app) as server:
+        health = httpx.get(f"{server.url}/healthz")
+        info = httpx.get(f"{server.url}/info")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok", "schema_revision": "0001"}
+    assert health.headers["x-request-id"].startswith("req_")
+    assert info.json()["name"] == "fde-ops"
+    assert info.json()["database_backend"] in {"sqlite", "postgresql"}
+
+
+def test_openapi_schema_is_served():
+    app = create_app(load_settings())
+    with ServerThread(app) as server:
+        schema = httpx.get(f"{server.url}/openapi.json").json()
+    assert {"/healthz", "/info"} <= set(schema["paths"])
