@@ -77,6 +77,7 @@ def idempotency_key(*parts: str) -> str:
     if not parts:
         raise ValueError("idempotency_key needs at least one part")
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-    readable = ":".join(parts)
+    # The key travels as an HTTP header: keep the readable part printable ASCII.
+    readable = "".join(c if c.isascii() and c.isprintable() else "_" for c in ":".join(parts))
     room = IDEMPOTENCY_KEY_MAX - len(digest) - len("fde::")
     return f"fde:{readable[:room]}:{digest}"

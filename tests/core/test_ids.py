@@ -24,6 +24,7 @@ def test_idempotency_keys_are_deterministic_and_bounded(parts: list[str]):
     key = idempotency_key(*parts)
     assert key == idempotency_key(*parts)
     assert len(key) <= IDEMPOTENCY_KEY_MAX
+    assert key.isascii() and key.isprintable()
 
 
 def test_idempotency_keys_differ_when_parts_differ_beyond_the_readable_part():
