@@ -1,0 +1,143 @@
+"""Billing meters (``/v1/billing/meters``), meter events and event summaries.
+
+Meters: create/retrieve/list/update (display_name), ``deactivate``/``reactivate``; an active
+meter's ``event_name`` is unique. Meter events (``POST /v1/billing/meter_events``) have no id
+and no GET in Stripe; they are stored under ``mev:{identifier}`` so a repeated identifier
+answers the first event again instead of counting twice. Summaries aggregate stored events
+(sum / count / last) for one customer over ``[start_time, end_time)``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sandbox.replica import crud
+from sandbox.replica.context import Ctx
+from sandbox.replica.crud import check_params
+from sandbox.replica.errors import ApiError, invalid_param, missing_param
+from sandbox.replica.forms import as_int
+from sandbox.replica.registry import Obj, Params, Registry, ResourceSpec
+from sandbox.replica.templates import template
+
+_FORMULAS = ("sum", "count", "last")
+
+
+def _prepare(ctx: Ctx, obj: Obj, params: Params, creating: bool) -> None:
+    if not creating:
+        return
+    formula = (params.get("default_aggregation") or {}).get("formula")
+    if formula not in _FORMULAS:
+        raise invalid_param("default_aggregation[formula]", "Invalid formula: must be one of "
+                            "sum, count, last")
+    obj["default_aggregation"] = {"formula": formula}
+    mapping = params.get("customer_mapping") or {}
+    obj["customer_mapping"] = {"event_payload_key": mapping.get("event_payload_key")
+                               or "stripe_customer_id", "type": "by_id"}
+    value = params.get("value_settings") or {}
+    obj["value_settings"] = {"event_payload_key": value.get("event_payload_key") or "value"}
+    for other in ctx.engine.store.iter_type(ctx.account, "billing.meter"):
+        if other["event_name"] == obj["event_name"] and other["status"] == "active":
+            raise ApiError(400, f"An active meter with event_name `{obj['event_name']}` "
+                           "already exists.", param="event_name")
+
+
+SPEC = ResourceSpec(
+    object="billing.meter",
+    path="/v1/billing/meters",
+    defaults={"event_time_window": None, "status": "active",
+              "status_transitions": {"deactivated_at": None}},
+    fields=frozenset({"display_name", "event_name", "event_time_window"}),
+    create_params=frozenset({"customer_mapping", "default_aggregation", "display_name",
+                             "event_name", "event_time_window", "value_settings"}),
+    update_params=frozenset({"display_name"}),
+    required=("default_aggregation", "display_name", "event_name"),
+    filters={"status": "status"},
+    prepare=_prepare,
+    events=frozenset({"created", "updated"}),
+)
+
+
+def _set_status(ctx: Ctx, id: str, status: str) -> Obj:
+    meter = crud.load(ctx, SPEC, id)
+    if meter["status"] != status:
+        before = {"status": meter["status"], "status_transitions": meter["status_transitions"]}
+        meter["status"] = status
+        meter["status_transitions"] = {
+            "deactivated_at": ctx.now() if status == "inactive" else None}
+        meter["updated"] = ctx.now()
+        ctx.replace(meter)
+        kind = "deactivated" if status == "inactive" else "reactivated"
+        ctx.emit(f"billing.meter.{kind}", meter, previous=before)
+    return meter
+
+
+def deactivate(ctx: Ctx, params: Params, id: str) -> Obj:
+    return _set_status(ctx, id, "inactive")
+
+
+def reactivate(ctx: Ctx, params: Params, id: str) -> Obj:
+    return _set_status(ctx, id, "active")
+
+
+def create_event(ctx: Ctx, params: Params) -> Obj:
+    check_params(params, frozenset({"event_name", "payload", "identifier", "timestamp"}),
+                 ("event_name", "payload"))
+    identifier = str(params.get("identifier") or uuid.uuid4())
+    key = f"mev:{identifier}"
+    existing = ctx.engine.store.get(ctx.account, key)
+    if existing is not None:
+        return existing
+    now = ctx.now()
+    ts = as_int(params, "timestamp", default=now)
+    if ts < now - 35 * 86400 or ts > now + 300:
+        raise invalid_param("timestamp", "Timestamp must be within the past 35 calendar days "
+                            "and no more than 5 minutes in the future.")
+    payload = params["payload"]
+    if not isinstance(payload, dict) or not payload:
+        raise missing_param("payload")
+    event = template("billing.meter_event")
+    event.update(created=now, event_name=params["event_name"], identifier=identifier,
+                 livemode=False, payload={k: str(v) for k, v in payload.items()}, timestamp=ts)
+    return ctx.insert(event, object_id=key)
+
+
+def event_summaries(ctx: Ctx, params: Params, id: str) -> Obj:
+    meter = crud.load(ctx, SPEC, id)
+    check_params(params, frozenset({"customer", "start_time", "end_time",
+                                    "value_grouping_window", "limit", "starting_after",
+                                    "ending_before"}),
+                 ("customer", "start_time", "end_time"))
+    start, end = as_int(params, "start_time"), as_int(params, "end_time")
+    ckey = meter["customer_mapping"]["event_payload_key"]
+    vkey = meter["value_settings"]["event_payload_key"]
+    rows = ctx.engine.store.conn.execute(
+        "SELECT json_extract(data, '$.payload') FROM objects WHERE account=? AND"
+        " type='billing.meter_event' AND json_extract(data, '$.event_name')=? AND"
+        " json_extract(data, '$.timestamp') >= ? AND json_extract(data, '$.timestamp') < ?"
+        " ORDER BY json_extract(data, '$.timestamp'), seq",
+        (ctx.account, meter["event_name"], start, end),
+    ).fetchall()
+    values = []
+    for (raw,) in rows:
+        payload = json.loads(raw)
+        if payload.get(ckey) == params["customer"]:
+            values.append(float(payload.get(vkey, 0) or 0))
+    formula = meter["default_aggregation"]["formula"]
+    total = (len(values) if formula == "count" else values[-1] if formula == "last" and values
+             else sum(values))
+    summary = {
+        "aggregated_value": int(total) if float(total).is_integer() else total,
+        "end_time": end, "id": ctx.new_id("billing.meter_event_summary"), "livemode": False,
+        "meter": id, "object": "billing.meter_event_summary", "start_time": start,
+    }
+    return {"object": "list", "data": [summary], "has_more": False,
+            "url": f"/v1/billing/meters/{id}/event_summaries"}
+
+
+def register(reg: Registry) -> None:
+    reg.resource(SPEC)
+    reg.route("POST", SPEC.path + "/{id}/deactivate", deactivate)
+    reg.route("POST", SPEC.path + "/{id}/reactivate", reactivate)
+    reg.route("GET", SPEC.path + "/{id}/event_summaries", event_summaries)
+    reg.route("POST", "/v1/billing/meter_events", create_event)

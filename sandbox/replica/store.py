@@ -1,0 +1,306 @@
+"""SQLite object store (stdlib sqlite3, WAL): objects, events and the replica's own records.
+
+``objects``  every API object, keyed by (account, id), with its type, ``created``, a
+             monotonically increasing ``seq`` (the rowid; list order is created desc, seq
+             desc) and its JSON. ``customer`` is a real column; other list filters use
+             expression indexes on ``json_extract(data, '$.field')`` (`ensure_index`).
+             Deleted objects stay as tombstones (``deleted=1``) so a retrieve can answer
+             ``{"deleted": true}`` where Stripe does; lists skip them.
+``events``   same shape, ``type`` is the event type (``customer.created``).
+``idempotency``, ``deliveries`` (webhook attempts), ``requests`` (request log),
+``due_work`` (see duework.py) and ``meta`` (clock state) complete it.
+
+One connection, used by the event-loop thread of the server; generators that bulk-load open
+their own `Store` on the file before the server starts (or on a snapshot file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sandbox.replica.listing import Page, PageQuery
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY, account TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+    created INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, customer TEXT,
+    data TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_key ON objects(account, id);
+CREATE INDEX IF NOT EXISTS objects_list ON objects(account, type, created DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS objects_customer
+    ON objects(account, type, customer, created DESC, seq DESC);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY, account TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+    created INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, customer TEXT,
+    data TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events(account, id);
+CREATE INDEX IF NOT EXISTS events_list ON events(account, created DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS events_type ON events(account, type, created DESC, seq DESC);
+CREATE TABLE IF NOT EXISTS idempotency (
+    account TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL, body BLOB NOT NULL, created INTEGER NOT NULL,
+    request_id TEXT, PRIMARY KEY (account, key));
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created);
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, endpoint_id TEXT NOT NULL,
+    account TEXT NOT NULL, attempt INTEGER NOT NULL, status INTEGER, latency_ms REAL,
+    error TEXT, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+    route TEXT NOT NULL, status INTEGER NOT NULL, account TEXT, idempotency_key TEXT,
+    fault TEXT, replayed INTEGER NOT NULL DEFAULT 0, request_id TEXT);
+CREATE TABLE IF NOT EXISTS due_work (
+    seq INTEGER PRIMARY KEY, due_at INTEGER NOT NULL, kind TEXT NOT NULL,
+    account TEXT NOT NULL, payload TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+    error TEXT);
+CREATE INDEX IF NOT EXISTS due_work_pending ON due_work(done, due_at, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_FIELD = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+_TYPE = re.compile(r"^[a-z_][a-z0-9_.]*$")
+_TABLES = ("objects", "events")
+
+
+def _column(field: str) -> str:
+    if field == "customer":
+        return "customer"
+    if not _FIELD.match(field):
+        raise ValueError(f"not a filterable field: {field!r}")
+    return f"json_extract(data, '$.{field}')"
+
+
+def _customer_of(obj: dict[str, Any]) -> str | None:
+    value = obj.get("customer")
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=5000")  # a generator may hold the file briefly
+        self.conn.executescript(SCHEMA)
+        self._depth = 0
+        self._indexed: set[tuple[str, str]] = set()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all (nesting joins the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def ensure_index(self, object_type: str, field: str) -> None:
+        """Partial expression index (rows of `object_type` only) so ``field=value`` list
+        filters stay fast at 100k+ objects without slowing inserts of other types."""
+        if (object_type, field) in self._indexed or field == "customer":
+            return
+        if not _TYPE.match(object_type):
+            raise ValueError(f"not an object type: {object_type!r}")
+        name = "objects_f_" + f"{object_type}_{field}".replace(".", "_")
+        self.conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON objects"
+            f"(account, {_column(field)}, created DESC, seq DESC) WHERE type='{object_type}'"
+        )
+        self._indexed.add((object_type, field))
+
+    # -- objects ---------------------------------------------------------------------------
+    def get(self, account: str, object_id: str, *, table: str = "objects") -> dict | None:
+        """The object (tombstones included) or None."""
+        assert table in _TABLES
+        row = self.conn.execute(
+            f"SELECT data FROM {table} WHERE account=? AND id=?", (account, object_id)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def exists(self, account: str, object_id: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM objects WHERE account=? AND id=? AND deleted=0", (account, object_id)
+        ).fetchone()
+        return row is not None
+
+    def insert(self, account: str, obj: dict[str, Any], *, object_id: str | None = None) -> None:
+        table = "events" if obj.get("object") == "event" else "objects"
+        self.conn.execute(
+            f"INSERT INTO {table}(account, id, type, created, customer, data)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            self._row(account, obj, object_id),
+        )
+
+    def _row(self, account: str, obj: dict[str, Any], object_id: str | None) -> tuple:
+        kind = obj["type"] if obj.get("object") == "event" else obj["object"]
+        return (
+            account,
+            object_id or obj["id"],
+            kind,
+            int(obj.get("created") or 0),
+            _customer_of(obj),
+            json.dumps(obj, separators=(",", ":")),
+        )
+
+    def replace(self, account: str, obj: dict[str, Any], *, object_id: str | None = None) -> None:
+        """Overwrite an object's data; its ``created`` and ``seq`` (list position) stay."""
+        table = "events" if obj.get("object") == "event" else "objects"
+        cur = self.conn.execute(
+            f"UPDATE {table} SET data=?, customer=? WHERE account=? AND id=?",
+            (json.dumps(obj, separators=(",", ":")), _customer_of(obj), account,
+             object_id or obj["id"]),
+        )
+        if cur.rowcount != 1:
+            raise KeyError(object_id or obj["id"])
+
+    def tombstone(self, account: str, object_id: str, stub: dict[str, Any]) -> None:
+        self.conn.execute(
+            "UPDATE objects SET deleted=1, data=? WHERE account=? AND id=?",
+            (json.dumps(stub, separators=(",", ":")), account, object_id),
+        )
+
+    def bulk_insert(self, objects: Iterable[dict[str, Any]], *, account: str) -> int:
+        """Fast path for generators: one transaction, executemany. Events go to ``events``."""
+        objs, evts = [], []
+        for obj in objects:
+            (evts if obj.get("object") == "event" else objs).append(self._row(account, obj, None))
+        sql = "INSERT INTO {}(account, id, type, created, customer, data) VALUES (?,?,?,?,?,?)"
+        with self.transaction():
+            self.conn.executemany(sql.format("objects"), objs)
+            self.conn.executemany(sql.format("events"), evts)
+        return len(objs) + len(evts)
+
+    def count(self, account: str, object_type: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM objects WHERE account=? AND type=? AND deleted=0",
+            (account, object_type),
+        ).fetchone()[0]
+
+    def list(self, account: str, query: PageQuery, *, table: str = "objects") -> Page:
+        """One page, newest first (created desc, seq desc), honouring the cursors."""
+        assert table in _TABLES
+        where = ["account=?", "deleted=0"]
+        args: list[Any] = [account]
+        if len(query.types) == 1 and _TYPE.match(query.types[0]):
+            # A literal (not a parameter) lets SQLite use the partial per-type indexes.
+            where.append(f"type='{query.types[0]}'")
+        elif query.types:
+            where.append(f"type IN ({','.join('?' * len(query.types))})")
+            args.extend(query.types)
+        if query.type_glob:
+            where.append("type GLOB ?")
+            args.append(query.type_glob)
+        for field, value in query.filters.items():
+            if isinstance(value, list | tuple):
+                where.append(f"{_column(field)} IN ({','.join('?' * len(value))})")
+                args.extend(value)
+            else:
+                where.append(f"{_column(field)} = ?")
+                args.append(value)
+        for op, value in query.created.items():
+            where.append(f"created {op} ?")
+            args.append(value)
+        cursor_id = query.starting_after or query.ending_before
+        ascending = query.ending_before is not None
+        if cursor_id:
+            row = self.conn.execute(
+                f"SELECT created, seq FROM {table} WHERE account=? AND id=?", (account, cursor_id)
+            ).fetchone()
+            if row is None:
+                return Page(data=[], has_more=False, cursor_missing=True)
+            where.append("(created, seq) > (?, ?)" if ascending else "(created, seq) < (?, ?)")
+            args.extend(row)
+        order = "created ASC, seq ASC" if ascending else "created DESC, seq DESC"
+        rows = self.conn.execute(
+            f"SELECT data FROM {table} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
+            (*args, query.limit + 1),
+        ).fetchall()
+        data = [json.loads(r[0]) for r in rows[: query.limit]]
+        if ascending:
+            data.reverse()
+        return Page(data=data, has_more=len(rows) > query.limit)
+
+    def iter_type(self, account: str, object_type: str) -> Iterator[dict[str, Any]]:
+        for (data,) in self.conn.execute(
+            "SELECT data FROM objects WHERE account=? AND type=? AND deleted=0 ORDER BY seq",
+            (account, object_type),
+        ):
+            yield json.loads(data)
+
+    # -- idempotency -----------------------------------------------------------------------
+    def idempotency_get(
+        self, account: str, key: str, since: int
+    ) -> tuple[str, int, bytes, str] | None:
+        """(fingerprint, status, body, original request id) of a live record, or None."""
+        row = self.conn.execute(
+            "SELECT fingerprint, status, body, request_id FROM idempotency"
+            " WHERE account=? AND key=? AND created>=?",
+            (account, key, since),
+        ).fetchone()
+        return (row[0], row[1], bytes(row[2]), row[3]) if row else None
+
+    def idempotency_put(
+        self, account: str, key: str, fingerprint: str, status: int, body: bytes, created: int,
+        request_id: str,
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account, key, fingerprint, status, body, created, request_id),
+        )
+
+    def idempotency_prune(self, before: int) -> int:
+        return self.conn.execute("DELETE FROM idempotency WHERE created < ?", (before,)).rowcount
+
+    # -- meta ------------------------------------------------------------------------------
+    def meta_get(self, key: str) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def meta_set(self, key: str, value: Any) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value))
+        )
+
+    # -- snapshots -------------------------------------------------------------------------
+    def save_snapshot(self, path: str | Path) -> None:
+        """Copy the whole database to `path` (sqlite online backup: consistent, fast)."""
+        dst = sqlite3.connect(str(path))
+        try:
+            self.conn.backup(dst)
+        finally:
+            dst.close()
+
+    def load_snapshot(self, path: str | Path) -> None:
+        """Replace the whole database with the one saved at `path`."""
+        src = sqlite3.connect(str(path))
+        try:
+            src.backup(self.conn)
+        finally:
+            src.close()
+        self.conn.executescript(SCHEMA)
+        self._indexed.clear()

@@ -1,0 +1,170 @@
+"""`running_replica`: a real replica over real HTTP for tests, demos and generators.
+
+    with running_replica(tmp_path / "r.sqlite") as replica:
+        client = replica.client()               # stripe.StripeClient at replica.url
+        replica.admin.add_fault(path="/v1/customers", kind="rate_limit", count=1)
+        replica.admin.advance_clock(3 * 86400)
+        replica.admin.request_totals()["by_route"]
+
+uvicorn runs in a daemon thread on a socket bound to a free port before it starts (no port
+race); the context manager returns once ``/_replica/health`` answers and stops the server
+(lifespan shutdown included) on exit.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import stripe
+import uvicorn
+
+from sandbox.replica.app import create_app
+from sandbox.replica.config import FaultRule, ReplicaConfig
+from sandbox.replica.registry import Registry
+
+TEST_KEY = "sk_test_fdesandbox"
+
+
+@dataclass
+class Admin:
+    """Thin client of the ``/_replica`` admin endpoints."""
+
+    url: str
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def _ok(self, response: httpx.Response) -> Any:
+        response.raise_for_status()
+        return response.json()
+
+    def add_fault(self, **rule: Any) -> list[dict[str, Any]]:
+        body = FaultRule.model_validate(rule).model_dump()
+        return self._ok(self.http.post("/_replica/faults", json=body))["rules"]
+
+    def clear_faults(self) -> None:
+        self._ok(self.http.delete("/_replica/faults"))
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._ok(self.http.get("/_replica/faults"))["rules"]
+
+    def request_totals(self, *, since_seq: int = 0, detail: bool = False) -> dict[str, Any]:
+        params: dict[str, Any] = {"since_seq": since_seq}
+        if detail:
+            params["detail"] = 1
+        return self._ok(self.http.get("/_replica/requests", params=params))
+
+    def clear_requests(self) -> None:
+        self._ok(self.http.delete("/_replica/requests"))
+
+    def now(self) -> int:
+        return self._ok(self.http.get("/_replica/clock"))["now"]
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        return self._ok(self.http.post("/_replica/clock", json={"advance": seconds}))
+
+    def set_clock(self, ts: int, *, freeze: bool | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"set": ts}
+        if freeze is not None:
+            body["freeze"] = freeze
+        return self._ok(self.http.post("/_replica/clock", json=body))
+
+    def deliveries(self, *, event: str | None = None, endpoint: str | None = None) -> list[dict]:
+        params = {k: v for k, v in (("event", event), ("endpoint", endpoint)) if v}
+        return self._ok(self.http.get("/_replica/deliveries", params=params))["data"]
+
+    def wait_deliveries(self, n: int, *, timeout: float = 10.0, **filters: str) -> list[dict]:
+        """Poll until at least `n` attempts are recorded (AssertionError on timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.deliveries(**filters)
+            if len(found) >= n:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {n} delivery attempts, saw {len(found)}: {found}")
+            time.sleep(0.02)
+
+    def due(self, *, pending: bool = False) -> list[dict[str, Any]]:
+        return self._ok(self.http.get("/_replica/due", params={"pending": 1} if pending else {}))[
+            "data"]
+
+    def save_snapshot(self, path: str | Path) -> None:
+        self._ok(self.http.post("/_replica/snapshot", json={"path": str(path)}))
+
+    def load_snapshot(self, path: str | Path) -> None:
+        self._ok(self.http.post("/_replica/restore", json={"path": str(path)}))
+
+    def bulk_insert(self, objects: list[dict[str, Any]], *, account: str | None = None) -> int:
+        body = {"objects": objects, "account": account}
+        return self._ok(self.http.post("/_replica/bulk", json=body))["inserted"]
+
+
+@dataclass
+class ReplicaHandle:
+    url: str
+    config: ReplicaConfig
+    api_key: str = TEST_KEY
+    admin: Admin = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admin = Admin(self.url)
+
+    def client(self, *, api_key: str | None = None, **options: Any) -> stripe.StripeClient:
+        options.setdefault("max_network_retries", 0)
+        return stripe.StripeClient(
+            api_key or self.api_key, base_addresses={"api": self.url}, **options
+        )
+
+
+@contextmanager
+def running_replica(
+    db_path: str | Path,
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    config: ReplicaConfig | None = None,
+    registry: Registry | None = None,
+    startup_timeout: float = 15.0,
+) -> Iterator[ReplicaHandle]:
+    """Serve a replica on `db_path`; `registry` replaces the default resource modules."""
+    cfg = (config or ReplicaConfig(db_path=Path(db_path))).model_copy(
+        update={"db_path": Path(db_path)}
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(cfg, registry=registry), log_level="warning", lifespan="on",
+                       access_log=False)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
+                              name="stripe-replica")
+    thread.start()
+    handle = ReplicaHandle(url=url, config=cfg)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                if httpx.get(url + "/_replica/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"replica did not start at {url}")
+            time.sleep(0.02)
+        yield handle
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        handle.admin.http.close()
+        sock.close()
