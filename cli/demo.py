@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from cli import context, wiring
-from cli.output import say
-from cli.sandbox import start_replica
+from cli.output import console
+from cli.sandbox import replica
 from core import engagements
 from core.errors import EngagementNotFound
 from core.secrets import secret_box
@@ -40,20 +40,23 @@ def demo() -> None:
     from api.main import create_app
 
     settings = context.settings()
-    replica = start_replica()
-    _ensure_demo_engagement(replica.url)
-    api = create_app(settings, database=context.database())
-    say(
+    with replica() as stripe_replica:
+        _ensure_demo_engagement(stripe_replica.url)
+        api = create_app(settings, database=context.database())
+        _banner(settings.api_url, stripe_replica.url)
+        uvicorn.run(api, host=settings.api_host, port=settings.api_port, log_config=None)
+
+
+def _banner(api_url: str, replica_url: str) -> None:
+    # Printed without redaction on purpose: the sandbox key is public and the curl line
+    # must be copyable. Nothing else in this banner comes from configuration.
+    console.print(
         "\n[bold]fde-ops demo[/]\n"
-        f"  Stripe replica  {replica.url}   (key {SANDBOX_API_KEY[:8]}…, any sk_test_ key works)\n"
-        f"  API             {settings.api_url}   health {settings.api_url}/healthz, "
-        f"docs {settings.api_url}/docs\n"
+        f"  Stripe replica  {replica_url}   (any sk_test_ key works)\n"
+        f"  API             {api_url}   health {api_url}/healthz, docs {api_url}/docs\n"
         "  try             .venv/bin/fde doctor\n"
         "                  .venv/bin/fde engagement show demo\n"
-        f"                  curl -s -u {SANDBOX_API_KEY}: {replica.url}/v1/customers?limit=3\n"
-        "  stop            Ctrl-C\n"
+        f"                  curl -s -u {SANDBOX_API_KEY}: {replica_url}/v1/customers?limit=3\n"
+        "  stop            Ctrl-C\n",
+        soft_wrap=True,
     )
-    try:
-        uvicorn.run(api, host=settings.api_host, port=settings.api_port, log_config=None)
-    finally:
-        replica.stop()

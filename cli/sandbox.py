@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli import context
 from cli.output import say
+
+if TYPE_CHECKING:
+    from sandbox.replica.testing import ReplicaHandle
 
 app = typer.Typer(help="The sandbox: a local Stripe replica for demo, tests and evals.",
                   no_args_is_help=True)
@@ -18,27 +24,21 @@ def replica_db(data_dir: Path) -> Path:
     return data_dir / "replica.sqlite3"
 
 
-def start_replica(*, port: int | None = None, seed: bool = True):  # type: ignore[no-untyped-def]
-    """Start the replica in a background thread; seed it when its store is empty."""
-    import stripe
-    from sandbox.replica.app import create_app
+@contextmanager
+def replica(*, port: int | None = None, seed: bool = True) -> Iterator[ReplicaHandle]:
+    """The replica on its data-dir store, seeded with a small fixture when the store is new."""
     from sandbox.replica.seed import seed_small
-
-    from core.server_thread import ServerThread
-    from core.settings import SANDBOX_API_KEY
-    from sandbox.replica.config import ReplicaConfig
+    from sandbox.replica.testing import running_replica
 
     settings = context.settings()
     db_path = replica_db(settings.data_dir)
     fresh = not db_path.exists()
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    server = ServerThread(create_app(ReplicaConfig(db_path=db_path)),
-                          host=settings.replica_host,
-                          port=settings.replica_port if port is None else port).start()
-    if seed and fresh:
-        client = stripe.StripeClient(SANDBOX_API_KEY, base_addresses={"api": server.url})
-        seed_small(client)
-    return server
+    with running_replica(db_path, host=settings.replica_host,
+                         port=settings.replica_port if port is None else port) as handle:
+        if seed and fresh:
+            seed_small(handle.client())
+        yield handle
 
 
 @app.command("up")
@@ -47,12 +47,10 @@ def up(
     seed: Annotated[bool, typer.Option(help="seed a small fixture when the store is new")] = True,
 ) -> None:
     """Run the Stripe replica until interrupted. State persists in the data dir."""
-    import time
-
-    server = start_replica(port=port, seed=seed)
-    say(f"Stripe replica on {server.url}  (state: {replica_db(context.settings().data_dir)})")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    with replica(port=port, seed=seed) as handle:
+        say(f"Stripe replica on {handle.url}  (state: {handle.config.db_path})")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

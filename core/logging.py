@@ -53,8 +53,10 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Migration chatter is noise on every CLI call; warnings still come through.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # Migration and per-request SDK chatter is noise on every call; warnings still come
+    # through, and FDE_LOG_LEVEL=DEBUG shows everything.
+    for chatty in ("alembic", "stripe"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -6,15 +6,13 @@
         replica.admin.advance_clock(3 * 86400)
         replica.admin.request_totals()["by_route"]
 
-uvicorn runs in a daemon thread on a socket bound to a free port before it starts (no port
-race); the context manager returns once ``/_replica/health`` answers and stops the server
-(lifespan shutdown included) on exit.
+uvicorn runs in a daemon thread (`core.server_thread.ServerThread`) on a socket bound before
+it starts (no port race); the context manager returns once the server has started and stops
+it (lifespan shutdown included) on exit.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +22,14 @@ from typing import Any
 
 import httpx
 import stripe
-import uvicorn
 
+from core.server_thread import ServerThread
+from core.settings import SANDBOX_API_KEY
 from sandbox.replica.app import create_app
 from sandbox.replica.config import FaultRule, ReplicaConfig
 from sandbox.replica.registry import Registry
 
-TEST_KEY = "sk_test_fdesandbox"
+TEST_KEY = SANDBOX_API_KEY
 
 
 @dataclass
@@ -139,32 +138,11 @@ def running_replica(
     cfg = (config or ReplicaConfig(db_path=Path(db_path))).model_copy(
         update={"db_path": Path(db_path)}
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    url = f"http://{host}:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(cfg, registry=registry), log_level="warning", lifespan="on",
-                       access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name="stripe-replica")
-    thread.start()
-    handle = ReplicaHandle(url=url, config=cfg)
+    server = ServerThread(create_app(cfg, registry=registry), host=host, port=port)
+    handle = ReplicaHandle(url=server.url, config=cfg)
+    server.start(timeout=startup_timeout)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                if httpx.get(url + "/_replica/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"replica did not start at {url}")
-            time.sleep(0.02)
         yield handle
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
         handle.admin.http.close()
-        sock.close()
