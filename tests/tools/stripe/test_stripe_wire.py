@@ -89,7 +89,8 @@ def test_the_key_never_reaches_logs_output_or_exceptions(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     wrong_key = "sk_test_" + "Wr0ngK3yThatMustNeverLeak" + "42"
-    caplog.set_level(logging.DEBUG)  # every logger, the SDK's included, at its loudest
+    caplog.set_level(logging.DEBUG)  # every logger at its loudest, the SDK's included
+    caplog.set_level(logging.DEBUG, logger="stripe")  # even if configure_logging quietened it
     gateway = _gateway(fake_stripe.base_url, wrong_key)
     with pytest.raises(StripeAuthError) as caught:
         list(gateway.list_all("/v1/customers"))

@@ -1,0 +1,1 @@
+"""One module per event family; each exposes ``on_<family>(ctx)`` functions."""
