@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from cli import demo, doctor, engagement, knowledge, sandbox, serve, stripe_cmd
+from cli import demo, doctor, engagement, knowledge, recon, sandbox, serve, stripe_cmd
 from cli.output import fail
 from core.errors import ConfigError, FdeError
 
@@ -20,6 +20,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(engagement.app, name="engagement")
 app.add_typer(stripe_cmd.app, name="stripe")
 app.add_typer(knowledge.app, name="knowledge")
+app.add_typer(recon.app, name="recon")
 app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)

@@ -1,7 +1,9 @@
-"""`fde sandbox up`: the local Stripe replica (and, later, the sample user system)."""
+"""`fde sandbox up|reset|bugs`: the local Stripe replica, alone or serving a generated world
+(sandbox/world) together with the sample company's webhook handler app."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,16 +43,65 @@ def replica(*, port: int | None = None, seed: bool = True) -> Iterator[ReplicaHa
         yield handle
 
 
+def worlds_dir(data_dir: Path) -> Path:
+    return data_dir / "worlds"
+
+
+def _wait() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
 @app.command("up")
 def up(
     port: Annotated[int | None, typer.Option(help="default: FDE_REPLICA_PORT")] = None,
     seed: Annotated[bool, typer.Option(help="seed a small fixture when the store is new")] = True,
+    world_seed: Annotated[int | None, typer.Option(
+        "--seed", help="serve a generated world built from this seed (0..2**31-1)")] = None,
+    size: Annotated[str | None, typer.Option(help="world size: demo|medium|large")] = None,
+    bugs: Annotated[str | None, typer.Option(
+        help="bug switches of the world: FM-02,FM-13 | all | none")] = None,
+    handler_port: Annotated[int, typer.Option(help="port of the company's webhook app")] = 0,
 ) -> None:
-    """Run the Stripe replica until interrupted. State persists in the data dir."""
-    with replica(port=port, seed=seed) as handle:
-        say(f"Stripe replica on {handle.url}  (state: {handle.config.db_path})")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    """Run the Stripe replica until interrupted. With --seed/--size/--bugs it serves a
+    generated world (built once, then cached) and the company's webhook app beside it."""
+    if world_seed is None and size is None and bugs is None:
+        with replica(port=port, seed=seed) as handle:
+            say(f"Stripe replica on {handle.url}  (state: {handle.config.db_path})")
+            _wait()
+        return
+    from sandbox.world.config import WorldConfig
+    from sandbox.world.serve import running_world
+
+    config = WorldConfig.parse(seed=world_seed or 0, size=size or "demo", bugs=bugs)
+    settings = context.settings()
+    port = settings.replica_port if port is None else port
+    with running_world(config, worlds_dir(settings.data_dir), host=settings.replica_host,
+                       port=port, handler_port=handler_port, log=say) as served:
+        say(f"world {served.info.key}: {sum(served.info.counts.values())} objects/events"
+            f" (built in {served.info.seconds}s)")
+        say(f"Stripe replica on {served.replica_url}")
+        say(f"company webhook app on {served.handler_url}  (DB: {served.user_db})")
+        say(f"bugs on: {', '.join(served.info.bugs) or 'none'}")
+        _wait()
+
+
+@app.command("reset")
+def reset() -> None:
+    """Delete every built world (the next `up --seed ...` builds afresh)."""
+    target = worlds_dir(context.settings().data_dir)
+    if target.exists():
+        shutil.rmtree(target)
+    say(f"removed {target}")
+
+
+@app.command("bugs")
+def bugs_list() -> None:
+    """List the bug switches a world can turn on."""
+    from sandbox.bugs import SWITCHES
+
+    for switch in SWITCHES.values():
+        say(f"{switch.id}  ({switch.layer}) {switch.slug}: {switch.title}")

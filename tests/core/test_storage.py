@@ -20,10 +20,10 @@ def test_migrations_create_the_schema_and_are_idempotent(database_url: str):
     tables = set(inspect(db.engine).get_table_names())
     assert {"engagements", "audit_log", "alembic_version"} <= tables
     current, head = schema_revision(db.engine)
-    assert current == head == "0001"
+    assert current == head and head is not None
     db.dispose()
     again = _db(database_url)  # a second upgrade is a no-op
-    assert schema_revision(again.engine)[0] == "0001"
+    assert schema_revision(again.engine)[0] == head
     again.dispose()
 
 

@@ -93,3 +93,61 @@ def test_replica_unknown_connected_account_is_an_auth_error(replica: Any) -> Non
     with pytest.raises(StripeAuthError) as caught:
         _replica_gateway(replica, stripe_account="acct_notmine0001").account()
     assert caught.value.http_status == 403 and caught.value.request_id
+
+
+def test_lifecycle_customer_to_refund_and_payout_through_the_gateway(replica: Any) -> None:
+    """The same lifecycle the localstripe test runs, against the replica: a customer with a
+    card, a subscription whose first invoice is paid by a charge with its balance
+    transaction, then a refund and a payout that move the balance."""
+    gateway = StripeGateway(
+        GatewayConfig(api_base=replica.url, api_key=SecretStr(KEY), expected_mode="test",
+                      tier="money", rate_limit=1000.0),
+        limiters=RateLimiterRegistry(),
+    )
+
+    def write(path: str, params: dict[str, Any], step: str) -> dict[str, Any]:
+        return gateway.write("post", path, params, idempotency_key=idempotency_key("t", step),
+                             tier="money")
+
+    customer = write("/v1/customers", {"email": "buyer@example.com",
+                                       "payment_method": "pm_card_visa",
+                                       "invoice_settings": {"default_payment_method":
+                                                            "pm_card_visa"}}, "customer")
+    pm_id = customer["invoice_settings"]["default_payment_method"]
+    assert pm_id.startswith("pm_") and pm_id != "pm_card_visa"
+    price = write("/v1/prices", {"currency": "eur", "unit_amount": 4900,
+                                 "recurring": {"interval": "month"},
+                                 "product_data": {"name": "Team plan"}}, "price")
+    sub = write("/v1/subscriptions", {"customer": customer["id"],
+                                      "items": [{"price": price["id"]}]}, "sub")
+    assert sub["status"] == "active"
+    invoice = gateway.retrieve(sub["latest_invoice"])
+    assert (invoice["status"], invoice["amount_paid"], invoice["currency"]) == ("paid", 4900, "eur")
+    assert invoice["parent"]["subscription_details"]["subscription"] == sub["id"]
+    payments = list(gateway.list_all("/v1/invoice_payments", {"invoice": invoice["id"]}))
+    pi = gateway.retrieve(payments[0]["payment"]["payment_intent"])
+    assert pi["status"] == "succeeded" and pi["amount_received"] == 4900
+    charge = gateway.retrieve(pi["latest_charge"])
+    txn = gateway.retrieve(charge["balance_transaction"])
+    assert txn["amount"] == 4900 and txn["net"] == 4900 - txn["fee"] and txn["fee"] > 0
+
+    def balance(*kinds: str) -> int:
+        body = gateway.get("/v1/balance")
+        return sum(b["amount"] for kind in kinds for b in body[kind] if b["currency"] == "eur")
+
+    total_before = balance("pending", "available")
+    refund = write("/v1/refunds", {"charge": charge["id"], "amount": 1900}, "refund")
+    assert refund["status"] == "succeeded"
+    assert gateway.retrieve(charge["id"])["amount_refunded"] == 1900
+    assert balance("pending", "available") == total_before - 1900
+    # A write replayed with the same idempotency key returns the identical object and moves
+    # nothing (keys live 24 h, so this is checked before the clock moves on).
+    assert write("/v1/refunds", {"charge": charge["id"], "amount": 1900}, "refund") == refund
+    assert balance("pending", "available") == total_before - 1900
+
+    replica.admin.advance_clock(5 * 86400)  # funds become available
+    available = balance("available")
+    assert available == txn["net"] - 1900
+    payout = write("/v1/payouts", {"amount": available, "currency": "eur"}, "payout")
+    assert payout["status"] in ("pending", "in_transit")
+    assert balance("available") == 0

@@ -1,0 +1,174 @@
+"""`reconcile`: canonical frames of both sides in, discrepancies + bridge + verdict out.
+
+The engine never reads anything but data: the Stripe snapshot (as frames) and the user's
+rows (as frames). Sources are wired by `tools.recon.run`; tests and the benchmark build the
+frames directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+from pydantic import BaseModel, TypeAdapter
+
+from core.ids import new_id
+from tools.recon.bridge import bridge_statements, decide_verdict
+from tools.recon.classify import EntityContext, classify_entity
+from tools.recon.entitlements import classify_entitlements
+from tools.recon.gaps import find_webhook_gaps
+from tools.recon.mapping import Mapping
+from tools.recon.match import applied_states, fallback_match, remote_duplicates
+from tools.recon.models import Discrepancy, ReconRun
+from tools.recon.repair import propose_fields
+from tools.recon.rules import DISC_SCHEMA
+from tools.recon.stripe_frames import OBJECT_FIELDS, _empty
+
+__all__ = ["ReconInput", "ReconOptions", "ReconResult", "reconcile", "to_run"]
+
+
+class ReconOptions(BaseModel):
+    expected_livemode: bool | None = None
+    check_orphans: bool = True
+    fallback_threshold: float = 0.9
+    gap_min_run: int = 3
+    gap_grace_seconds: int = 60
+
+
+@dataclass
+class ReconInput:
+    mapping: Mapping
+    stripe: dict[str, pl.DataFrame]  # entity → Stripe-side frame (stripe_frames.entity_frames)
+    objects: dict[str, pl.DataFrame]  # object type → fixed extraction (object_frames)
+    local: dict[str, pl.DataFrame]  # entity → user-side frame (adapter)
+    complete: bool = True
+    incomplete_reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReconResult:
+    discrepancies: pl.DataFrame  # DISC_SCHEMA
+    bridge: list
+    compared: dict[str, int]
+    complete: bool
+    incomplete_reasons: list[str]
+
+
+def _objects(objects: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    out = dict(objects)
+    for otype, fields in OBJECT_FIELDS.items():
+        if otype not in out:
+            out[otype] = _empty(fields).rename({"id": "id"})
+    return out
+
+
+def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResult:
+    opts = options or ReconOptions()
+    objects = _objects(inp.objects)
+    processed = inp.local.get("processed_event")
+    events = objects["event"]
+    parts: list[pl.DataFrame] = []
+    compared: dict[str, int] = {}
+    local = dict(inp.local)
+    for name, spec in inp.mapping.entities.items():
+        if not spec.stripe_object or not spec.key or name == "processed_event":
+            continue
+        if name not in inp.stripe or name not in local:
+            continue
+        stripe = inp.stripe[name]
+        money = [f for f, s in spec.fields.items() if s.type == "money" and f in stripe.columns]
+        amount = next((m for m in ("amount", "total", "amount_received") if m in money), None)
+        local[name], review = fallback_match(stripe, local[name], amount=amount,
+                                             threshold=opts.fallback_threshold)
+        state = "payment_status" if spec.stripe_object == "checkout.session" else "status"
+        ctx = EntityContext(
+            expected_livemode=opts.expected_livemode, check_orphans=opts.check_orphans,
+            applied_states=applied_states(events, processed, state),
+            remote_duplicates=remote_duplicates(stripe, local[name], kind=spec.stripe_object,
+                                                objects=objects),
+            review=review if review.height else None,
+        )
+        rows, n = classify_entity(name, spec, stripe, local[name], ctx)
+        compared[name] = n
+        parts.append(rows)
+    if "entitlement" in local:
+        parts.append(classify_entitlements(local["entitlement"], objects))
+        compared["entitlement"] = local["entitlement"].height
+    parts.append(find_webhook_gaps(events, processed, objects["webhook_endpoint"],
+                                   min_run=opts.gap_min_run,
+                                   grace_seconds=opts.gap_grace_seconds))
+    disc = pl.concat(parts) if parts else pl.DataFrame(schema=DISC_SCHEMA)
+    bridge = bridge_statements(inp.stripe, local, disc, inp.mapping)
+    return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
+                       complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
+
+
+def _values(raw: str | None, fields: list[str]) -> dict:
+    if not raw or raw == "{}":
+        return {}
+    try:
+        values = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return {k: v for k, v in values.items() if k in fields} if fields else values
+
+
+_DISCREPANCIES = TypeAdapter(list[Discrepancy])
+
+
+def _discrepancies(frame: pl.DataFrame, rid: str) -> list[Discrepancy]:
+    """Frame rows → validated models in one pass (one TypeAdapter call, no per-row copies)."""
+    same = (pl.col("s_cur").is_null() | pl.col("l_cur").is_null()
+            | (pl.col("s_cur") == pl.col("l_cur")))
+    rows = frame.with_columns(
+        id=pl.lit(f"{rid}:") + pl.int_range(pl.len()).cast(pl.String).str.zfill(6),
+        money_impact=pl.when(same).then(pl.col("l_contrib") - pl.col("s_contrib")),
+    ).to_dicts()
+    raw = []
+    for row in rows:
+        fields = row["fields"] or []
+        legs = [{"currency": c, "amount": a} for c, a in
+                ((row["s_cur"], -(row["s_contrib"] or 0)), (row["l_cur"], row["l_contrib"] or 0))
+                if c and a]
+        raw.append({
+            "id": row["id"], "class": row["class"], "entity": row["entity"],
+            "stripe_id": row["stripe_id"], "local_key": row["local_key"], "fields": fields,
+            "stripe_values": _values(row["s_values"], fields),
+            "local_values": _values(row["l_values"], fields),
+            "amount_minor": row["amount_minor"], "currency": row["currency"],
+            "money_impact": row["money_impact"] if legs or row["money_impact"] else 0,
+            "bridge_legs": legs,
+            "evidence": {"stripe": row["ev_stripe"] or [], "local": row["ev_local"] or []},
+            "reason": row["reason"] or "", "needs_review": bool(row["needs_review"]),
+            "confidence": row["confidence"],
+            "proposed_repair": propose_fields(
+                cls=row["class"], entity=row["entity"], stripe_id=row["stripe_id"],
+                local_key=row["local_key"], fields=fields, needs_review=row["needs_review"],
+                confidence=row["confidence"], events=len(row["ev_stripe"] or []),
+                fallback=row["id"]),
+        })
+    return _DISCREPANCIES.validate_python(raw)
+
+
+def to_run(result: ReconResult, *, engagement: str | None = None, run_id: str | None = None,
+           started_at: datetime | None = None, scope: dict | None = None,
+           warnings: list[str] | None = None) -> ReconRun:
+    """The boundary model of a run (verdict decided here)."""
+    rid = run_id or new_id("rcn")
+    items = _discrepancies(result.discrepancies, rid)
+    counts: dict[str, int] = {}
+    for d in items:
+        counts[d.class_.value] = counts.get(d.class_.value, 0) + 1
+    verdict = decide_verdict(complete=result.complete, classes=[d.class_.value for d in items],
+                             needs_review=any(d.needs_review for d in items),
+                             bridge=result.bridge)
+    now = datetime.now(UTC)
+    return ReconRun(
+        id=rid, engagement=engagement, started_at=started_at or now, finished_at=now,
+        verdict=verdict, incomplete_reasons=result.incomplete_reasons, scope=scope or {},
+        counts=counts, compared=result.compared, bridge=result.bridge, discrepancies=items,
+        warnings=(warnings or []) + [f"bridge residual {b.residual} {b.currency.upper()}"
+                                     for b in result.bridge if b.residual],
+    )

@@ -1,0 +1,139 @@
+"""Boundary models of reconciliation: discrepancies, the bridge statement, a run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BridgeLine", "BridgeStatement", "DiscrepancyClass", "Discrepancy", "Evidence",
+    "MoneyLeg", "ProposedRepair", "ReconRun", "RepairKind", "Verdict", "PENDING_CLASSES",
+]
+
+
+class DiscrepancyClass(StrEnum):
+    ENV_MISMATCH = "ENV_MISMATCH"
+    MISSING_LOCAL = "MISSING_LOCAL"
+    ORPHAN_LOCAL = "ORPHAN_LOCAL"
+    STALE_STATE = "STALE_STATE"
+    STATE_REGRESSION = "STATE_REGRESSION"
+    UNAPPLIED_PAYMENT = "UNAPPLIED_PAYMENT"
+    APPLIED_BEFORE_FINAL = "APPLIED_BEFORE_FINAL"
+    ORPHAN_APPLICATION = "ORPHAN_APPLICATION"
+    REVERSED_AFTER_APPLICATION = "REVERSED_AFTER_APPLICATION"
+    AMOUNT_MISMATCH_EXPONENT = "AMOUNT_MISMATCH.exponent"
+    AMOUNT_MISMATCH_ROUNDING = "AMOUNT_MISMATCH.rounding"
+    AMOUNT_MISMATCH_FEE_FX = "AMOUNT_MISMATCH.fee_fx"
+    AMOUNT_MISMATCH_OTHER = "AMOUNT_MISMATCH.other"
+    DUPLICATE_REMOTE = "DUPLICATE_REMOTE"
+    DUPLICATE_LOCAL_EFFECT = "DUPLICATE_LOCAL_EFFECT"
+    WEBHOOK_GAP = "WEBHOOK_GAP"
+    PAYOUT_BREAK = "PAYOUT_BREAK"
+    UNCLASSIFIED = "UNCLASSIFIED"
+
+
+PENDING_CLASSES = frozenset({DiscrepancyClass.APPLIED_BEFORE_FINAL})
+"""Classes that describe money still in flight: reported, but not a break."""
+
+
+class Verdict(StrEnum):
+    RECONCILED = "RECONCILED"
+    RECONCILED_WITH_PENDING = "RECONCILED_WITH_PENDING"
+    BREAKS = "BREAKS"
+    INCOMPLETE = "INCOMPLETE"
+
+
+RepairKind = Literal["upsert_local", "redeliver_event", "mark_for_engineer"]
+
+
+class ProposedRepair(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: RepairKind
+    tier: Literal["read", "write", "money"]
+    summary: str
+    target: str  # local_key or Stripe id the repair acts on
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stripe: list[str] = Field(default_factory=list)  # Stripe object / event ids
+    local: list[str] = Field(default_factory=list)  # local keys ("table:pk") / event ids
+
+
+class MoneyLeg(BaseModel):
+    """A signed effect on the bridge (local minus Stripe) in one currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    currency: str
+    amount: int
+
+
+class Discrepancy(BaseModel):
+    id: str
+    class_: DiscrepancyClass = Field(alias="class")
+    entity: str
+    stripe_id: str | None = None
+    local_key: str | None = None
+    fields: list[str] = Field(default_factory=list)
+    stripe_values: dict[str, str | int | bool | None] = Field(default_factory=dict)
+    local_values: dict[str, str | int | bool | None] = Field(default_factory=dict)
+    amount_minor: int | None = None
+    currency: str | None = None
+    money_impact: int | None = None  # local − Stripe, minor units of `currency`
+    bridge_legs: list[MoneyLeg] = Field(default_factory=list)
+    evidence: Evidence = Field(default_factory=Evidence)
+    reason: str = ""
+    needs_review: bool = False
+    confidence: float | None = None
+    proposed_repair: ProposedRepair | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @property
+    def pending(self) -> bool:
+        return self.class_ in PENDING_CLASSES
+
+
+class BridgeLine(BaseModel):
+    label: str  # a class name
+    count: int
+    amount: int
+
+
+class BridgeStatement(BaseModel):
+    """Stripe total → adjustments by class → user total, for one currency (net of refunds)."""
+
+    currency: str
+    stripe_gross: int
+    stripe_refunds: int
+    stripe_total: int
+    adjustments: list[BridgeLine]
+    user_gross: int
+    user_refunds: int
+    user_total: int
+    residual: int  # user_total − (stripe_total + Σ adjustments); must be 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.residual == 0
+
+
+class ReconRun(BaseModel):
+    id: str
+    engagement: str | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    verdict: Verdict
+    incomplete_reasons: list[str] = Field(default_factory=list)
+    scope: dict[str, str | int | list[str] | None] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)  # by class
+    compared: dict[str, int] = Field(default_factory=dict)  # rows compared per entity
+    bridge: list[BridgeStatement] = Field(default_factory=list)
+    discrepancies: list[Discrepancy] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)

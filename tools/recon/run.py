@@ -1,0 +1,67 @@
+"""One reconciliation run for an engagement: snapshot + user system → `ReconRun`.
+
+Wires the sources to the engine: the Stripe snapshot (from `sync`), the user system (from
+`adapter`), the mapping. A user system that cannot be reached, or a snapshot whose sync did
+not finish, yields verdict INCOMPLETE with the reasons — never a partial report that looks
+complete.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from core.ids import new_id
+from tools.recon.adapter import UserSystem
+from tools.recon.engine import ReconInput, ReconOptions, reconcile, to_run
+from tools.recon.errors import UserSystemUnreachable
+from tools.recon.mapping import Mapping
+from tools.recon.models import ReconRun, Verdict
+from tools.recon.stripe_frames import entity_frames, object_frames
+from tools.recon.sync.store import Snapshot
+
+__all__ = ["run_recon"]
+
+
+def run_recon(
+    *, snapshot: Snapshot, user: UserSystem, mapping: Mapping, engagement: str | None = None,
+    expected_livemode: bool | None = None, since: int | None = None,
+    types: list[str] | None = None, warnings: list[str] | None = None,
+    options: ReconOptions | None = None,
+) -> ReconRun:
+    started = datetime.now(UTC)
+    rid = new_id("rcn")
+    scope = {"since": since, "types": types}
+    reasons: list[str] = []
+    checkpoint = snapshot.checkpoint()
+    if not checkpoint.complete:
+        reasons.append("the Stripe sync did not finish: run `fde recon sync` again to resume")
+    try:
+        local = user.load()
+    except UserSystemUnreachable as exc:
+        reasons.append(str(exc))
+        return ReconRun(id=rid, engagement=engagement, started_at=started,
+                        finished_at=datetime.now(UTC), verdict=Verdict.INCOMPLETE,
+                        incomplete_reasons=reasons, scope=scope, warnings=warnings or [])
+
+    def source(object_type: str) -> pl.DataFrame:
+        frame = snapshot.frame(object_type, include_deleted=True)
+        if since is not None:
+            frame = frame.filter(pl.col("created") >= since)
+        return frame
+
+    stripe = entity_frames(mapping, source)
+    objects = object_frames(lambda t: source(t).filter(~pl.col("deleted")))
+    partial = since is not None or bool(types)
+    if partial:  # compare only what the partial sync saw, on both sides
+        local = {name: frame.filter(pl.col("stripe_id").is_in(stripe[name]["stripe_id"]
+                                                              .implode()))
+                 if name in stripe and "stripe_id" in frame.columns else frame
+                 for name, frame in local.items()}
+    opts = (options or ReconOptions()).model_copy(update={
+        "expected_livemode": expected_livemode, "check_orphans": not partial})
+    result = reconcile(ReconInput(mapping=mapping, stripe=stripe, objects=objects, local=local,
+                                  complete=not reasons, incomplete_reasons=reasons), opts)
+    return to_run(result, engagement=engagement, run_id=rid, started_at=started, scope=scope,
+                  warnings=warnings)

@@ -1,0 +1,143 @@
+"""`run_sync`: brings an engagement's Stripe snapshot up to date.
+
+First run (or a type never completed): full sync by list endpoints. Later runs: the events
+cursor, unless the gap since the cursor exceeds the events retention window — then a
+warning and a full re-sync of the affected types. Interrupted runs (SIGINT, a crash) resume
+from the checkpoint. The gateway brings rate limiting and 429/5xx handling.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+
+from tools.recon.sync.events import EventsGap, check_gap, newest_event, sync_events
+from tools.recon.sync.full import Lister, sync_type_full
+from tools.recon.sync.progress import NullProgress, SyncProgress
+from tools.recon.sync.store import Snapshot, TypeState
+from tools.recon.sync.types import SYNC_TYPES, resolve_types
+
+__all__ = ["SyncReport", "run_sync"]
+
+log = logging.getLogger(__name__)
+
+
+class SyncReport(BaseModel):
+    mode: str  # full | incremental | mixed
+    complete: bool
+    types: dict[str, int] = Field(default_factory=dict)  # objects in the snapshot per type
+    fetched: int = 0  # objects and events received in this run
+    events_applied: int = 0
+    full_types: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    interrupted: bool = False
+
+
+def _lower_bound(gateway: Lister) -> Callable[[], int | None]:
+    def probe() -> int | None:
+        created = gateway.get("/v1/account").get("created")
+        return int(created) if created else None
+
+    return probe
+
+
+def run_sync(
+    gateway: Lister,
+    snap: Snapshot,
+    *,
+    types: list[str] | None = None,
+    since: int | None = None,
+    slices: int = 1,
+    account: str | None = None,
+    progress: SyncProgress | None = None,
+    stop: threading.Event | None = None,
+    full: bool = False,
+) -> SyncReport:
+    """Syncs ``types`` (default: all known) into ``snap``; safe to kill and run again."""
+    wanted = resolve_types(types)
+    shown = progress or NullProgress()
+    stop = stop or threading.Event()
+    report = SyncReport(mode="incremental", complete=False)
+    counted = [0]
+
+    def advance(name: str, n: int) -> None:
+        counted[0] += n
+        shown.advance(name, n)
+
+    newest = newest_event(gateway)
+    with snap.editing() as cp:
+        cp.last_sync_started = int(time.time())
+        cp.complete = False
+        cp.events.available = newest.available
+        forced = full
+        if newest.available and cp.events.id:
+            warning = check_gap(cp.events, newest)
+            if warning:
+                log.warning(warning)
+                report.warnings.append(warning)
+                forced = True
+        for t in wanted:
+            state = cp.types.setdefault(t, TypeState())
+            if forced or not newest.available:
+                state.pending_full = True
+        resuming = any(cp.types[t].running for t in wanted)
+        # The cursor is taken before any list page, so events after it are replayed later.
+        if newest.available and (cp.events.id is None or (forced and not resuming)):
+            cp.events = newest
+            incremental = False
+        else:
+            incremental = newest.available
+        need_full = [t for t in wanted if not cp.types[t].complete]
+    watermark = newest.created if newest.created else int(time.time())
+
+    try:
+        if incremental:
+            shown.start("events")
+            try:
+                report.events_applied = sync_events(
+                    gateway, snap, types=set(wanted) - {"event"}, stop=stop,
+                    progress=lambda n: advance("events", n))
+            except EventsGap as exc:
+                report.warnings.append(f"{exc}; affected types are re-synced in full")
+                with snap.editing() as cp:
+                    cp.events = newest
+                    for t in wanted:
+                        cp.types[t].pending_full = True
+                need_full = list(wanted)
+            finally:
+                shown.finish("events")
+        for otype in need_full:
+            if stop.is_set():
+                break
+            report.full_types.append(otype)
+            shown.start(otype)
+            try:
+                done = sync_type_full(
+                    gateway, snap, SYNC_TYPES[otype], version=watermark, since=since,
+                    slices=slices, account=account, stop=stop, lower_bound=_lower_bound(gateway),
+                    progress=lambda n, t=otype: advance(t, n),
+                )
+            finally:
+                shown.finish(otype)
+            if not done:
+                break
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    finally:
+        report.fetched = counted[0]
+        final = snap.checkpoint()
+        report.types = {t: final.types[t].objects for t in wanted if t in final.types}
+    report.mode = ("full" if len(report.full_types) == len(wanted)
+                   else "mixed" if report.full_types else "incremental")
+    report.interrupted = stop.is_set()
+    report.complete = all(final.types[t].complete for t in wanted) and not report.interrupted
+    with snap.editing() as cp:
+        cp.complete = report.complete
+        if report.complete:
+            cp.last_sync_completed = int(time.time())
+    return report
