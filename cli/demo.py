@@ -1,21 +1,35 @@
-"""`fde demo`: everything on its embedded defaults, in one process, for a first look."""
+"""`fde demo`: everything on its embedded defaults, in one process, for a first look.
+
+The demo serves a generated sandbox world (a B2B SaaS on Stripe and its own database) with
+a few real-world bugs switched on, so reconciliation, checks and the console have
+something to find.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import SecretStr
 
 from cli import context, wiring
-from cli.output import console
-from cli.sandbox import replica
+from cli.output import console, say
+from cli.sandbox import worlds_dir
 from core import engagements
 from core.errors import EngagementNotFound
 from core.secrets import secret_box
 from core.settings import SANDBOX_API_KEY
 
 DEMO_ENGAGEMENT = "demo"
+DEMO_BUGS = "FM-02,FM-04,FM-13,FM-15"
 
 
-def _ensure_demo_engagement(replica_url: str) -> None:
+def _mapping_file() -> str:
+    import sandbox.usersys
+
+    return str(Path(sandbox.usersys.__file__).with_name("mapping.yaml"))
+
+
+def _ensure_demo_engagement(replica_url: str, user_db: Path, webhook_url: str) -> None:
     settings = context.settings()
     with context.database().session() as session:
         try:
@@ -25,7 +39,8 @@ def _ensure_demo_engagement(replica_url: str) -> None:
             pass
     spec = engagements.EngagementCreate(
         name=DEMO_ENGAGEMENT, stripe_mode="test", stripe_key=SecretStr(SANDBOX_API_KEY),
-        stripe_api_base=replica_url,
+        stripe_api_base=replica_url, user_db_dsn=SecretStr(f"sqlite:///{user_db.resolve()}"),
+        mapping_path=_mapping_file(), webhook_urls=[webhook_url],
     )
     account = wiring.gateway_from_spec(settings, spec).account()
     spec = spec.model_copy(update={"stripe_account_id": account.id})
@@ -34,28 +49,37 @@ def _ensure_demo_engagement(replica_url: str) -> None:
 
 
 def demo() -> None:
-    """Start the seeded Stripe replica and the API, register the demo engagement, print URLs."""
+    """Serve the demo world (replica + company webhook app) and the API; print the URLs."""
     import uvicorn
 
     from api.main import create_app
+    from sandbox.world.config import WorldConfig
+    from sandbox.world.serve import running_world
 
     settings = context.settings()
-    with replica() as stripe_replica:
-        _ensure_demo_engagement(stripe_replica.url)
+    config = WorldConfig.parse(seed=0, size="demo", bugs=DEMO_BUGS)
+    with running_world(config, worlds_dir(settings.data_dir), host=settings.replica_host,
+                       port=settings.replica_port, handler_port=settings.handler_port,
+                       log=say) as world:
+        _ensure_demo_engagement(world.replica_url, world.user_db,
+                                f"{world.handler_url}/webhooks/stripe")
         api = create_app(settings, database=context.database())
-        _banner(settings.api_url, stripe_replica.url)
+        _banner(settings.api_url, world.replica_url, world.handler_url,
+                sum(world.info.counts.values()))
         uvicorn.run(api, host=settings.api_host, port=settings.api_port, log_config=None)
 
 
-def _banner(api_url: str, replica_url: str) -> None:
+def _banner(api_url: str, replica_url: str, handler_url: str, objects: int) -> None:
     # Printed without redaction on purpose: the sandbox key is public and the curl line
     # must be copyable. Nothing else in this banner comes from configuration.
     console.print(
         "\n[bold]fde-ops demo[/]\n"
-        f"  Stripe replica  {replica_url}   (any sk_test_ key works)\n"
+        f"  Stripe replica  {replica_url}   ({objects} objects and events, any sk_test_ key)\n"
+        f"  company app     {handler_url}   (its webhook handler; bugs on: {DEMO_BUGS})\n"
         f"  API             {api_url}   health {api_url}/healthz, docs {api_url}/docs\n"
         "  try             .venv/bin/fde doctor\n"
         "                  .venv/bin/fde engagement show demo\n"
+        "                  .venv/bin/fde sandbox bugs\n"
         f"                  curl -s -u {SANDBOX_API_KEY}: {replica_url}/v1/customers?limit=3\n"
         "  stop            Ctrl-C\n",
         soft_wrap=True,

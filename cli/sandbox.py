@@ -64,7 +64,8 @@ def up(
     size: Annotated[str | None, typer.Option(help="world size: demo|medium|large")] = None,
     bugs: Annotated[str | None, typer.Option(
         help="bug switches of the world: FM-02,FM-13 | all | none")] = None,
-    handler_port: Annotated[int, typer.Option(help="port of the company's webhook app")] = 0,
+    handler_port: Annotated[int | None, typer.Option(
+        help="port of the company's webhook app (default: FDE_HANDLER_PORT)")] = None,
 ) -> None:
     """Run the Stripe replica until interrupted. With --seed/--size/--bugs it serves a
     generated world (built once, then cached) and the company's webhook app beside it."""
@@ -80,7 +81,8 @@ def up(
     settings = context.settings()
     port = settings.replica_port if port is None else port
     with running_world(config, worlds_dir(settings.data_dir), host=settings.replica_host,
-                       port=port, handler_port=handler_port, log=say) as served:
+                       port=port, handler_port=settings.handler_port if handler_port is None
+                       else handler_port, log=say) as served:
         say(f"world {served.info.key}: {sum(served.info.counts.values())} objects/events"
             f" (built in {served.info.seconds}s)")
         say(f"Stripe replica on {served.replica_url}")

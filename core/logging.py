@@ -55,7 +55,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root.setLevel(level)
     # Migration and per-request SDK chatter is noise on every call; warnings still come
     # through, and FDE_LOG_LEVEL=DEBUG shows everything.
-    for chatty in ("alembic", "stripe"):
+    for chatty in ("alembic", "stripe", "httpx"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []

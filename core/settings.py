@@ -45,6 +45,9 @@ class Settings(BaseSettings):
 
     replica_host: str = "127.0.0.1"
     replica_port: int = Field(default=12111, ge=0, le=65535)
+    handler_port: int = Field(
+        default=12112, ge=0, le=65535, description="the sandbox company's webhook app"
+    )
 
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet key for secrets at rest; generated in data_dir if unset"

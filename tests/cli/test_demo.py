@@ -1,0 +1,56 @@
+"""`fde demo` end to end, as `make demo` runs it: the world is served, the API answers,
+`fde doctor` is green against it, and the demo engagement points at all of it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.cli.test_bad_input import fde
+from tests.conftest import free_port
+
+
+def test_demo_serves_world_and_api_and_doctor_is_green(_isolated_env: Path, tmp_path: Path):
+    ports = {"FDE_API_PORT": free_port(), "FDE_REPLICA_PORT": free_port(),
+             "FDE_HANDLER_PORT": free_port()}
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "NO_COLOR": "1",
+           "COLUMNS": "200",
+           "FDE_STRIPE_API_BASE": f"http://127.0.0.1:{ports['FDE_REPLICA_PORT']}"}
+    log = (tmp_path / "demo.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "demo"], stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
+    api = f"http://127.0.0.1:{ports['FDE_API_PORT']}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{api}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, (tmp_path / "demo.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "demo.log").read_text()
+            time.sleep(0.2)
+        banner = (tmp_path / "demo.log").read_text()
+        for name in ("Stripe replica", "company app", "API"):
+            assert name in banner, banner
+        assert f"127.0.0.1:{ports['FDE_REPLICA_PORT']}" in banner
+        doctor = fde("doctor", env={k: env[k] for k in ("FDE_STRIPE_API_BASE",)})
+        assert doctor.returncode == 0, doctor.stdout
+        shown = json.loads(fde("engagement", "show", "demo").stdout)
+        assert shown["has_user_db"] and shown["mapping_path"].endswith("mapping.yaml")
+        handler = shown["webhook_urls"][0].removesuffix("/webhooks/stripe")
+        assert httpx.get(f"{handler}/healthz", timeout=5).status_code == 200
+        customers = httpx.get(f"http://127.0.0.1:{ports['FDE_REPLICA_PORT']}/v1/customers",
+                              auth=("sk_test_anything0000000000", ""), timeout=5).json()
+        assert len(customers["data"]) == 10 and customers["has_more"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
