@@ -7,12 +7,14 @@ anywhere else.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
+
+S = TypeVar("S", bound=BaseSettings)
 
 SANDBOX_API_KEY = "sk_test_fdesandbox0000000000000000"
 """The key the embedded defaults use against the local replica; it is not a secret."""
@@ -84,10 +86,10 @@ class Settings(BaseSettings):
         return f"http://{self.api_host}:{self.api_port}"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build settings, turning validation errors into one clear ConfigError."""
+def build_settings(cls: type[S], **overrides: object) -> S:
+    """Build any FDE_* settings class, turning validation errors into one clear ConfigError."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"FDE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
@@ -97,3 +99,7 @@ def load_settings(**overrides: object) -> Settings:
             f"invalid configuration: {problems}",
             hint="fix the variable in your environment or .env file (see README, Configuration)",
         ) from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    return build_settings(Settings, **overrides)

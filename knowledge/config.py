@@ -1,17 +1,17 @@
 """Settings of the knowledge room, read from FDE_* variables.
 
-Kept apart from core.settings so the lead can merge the fields later; nothing else in
-knowledge/ reads the environment.
+The knowledge room owns these fields; they are read the same way as core's settings
+(`core.settings.build_settings`), and nothing else in knowledge/ reads the environment.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.errors import ConfigError
+from core.settings import build_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_PATTERNS_DIR = PACKAGE_DIR / "patterns"
@@ -43,14 +43,4 @@ class KnowledgeSettings(BaseSettings):
 
 
 def load_knowledge_settings(**overrides: object) -> KnowledgeSettings:
-    try:
-        return KnowledgeSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"FDE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(
-            f"invalid knowledge configuration: {problems}",
-            hint="fix the variable in your environment (FDE_CHROMA_URL, FDE_DATA_DIR, ...)",
-        ) from None
+    return build_settings(KnowledgeSettings, **overrides)
