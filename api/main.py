@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.routes import health
+from api.routes import health, webhooks
 from core.errors import FdeError, NotFoundError, PermissionDenied
 from core.ids import new_id
 from core.logging import get_logger
@@ -30,6 +30,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app = FastAPI(title="fde-ops", version=health.VERSION, lifespan=lifespan)
     app.state.settings = settings
     app.include_router(health.router)
+    app.include_router(webhooks.router)
 
     @app.middleware("http")
     async def _request_log(

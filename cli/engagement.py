@@ -60,6 +60,27 @@ def add(
         f"{created.stripe_key_hint}, account {created.stripe_account_id or 'not verified'})")
 
 
+@app.command("webhook-secret")
+def webhook_secret(
+    name: Annotated[str, typer.Argument(help="engagement name")],
+    secret: Annotated[str, typer.Option(
+        envvar="FDE_WEBHOOK_SECRET", prompt=True, hide_input=True,
+        help="the endpoint's whsec_ signing secret; prefer the env var over the flag")],
+    replace: Annotated[bool, typer.Option(
+        help="retire the current secrets (otherwise both verify: rotation)")] = False,
+) -> None:
+    """Store the signing secret the webhook receiver verifies this engagement's events with."""
+    from tools.webhooks.secrets import add_secret
+
+    settings = context.settings()
+    with context.database().session() as session:
+        engagements.get(session, name)
+        hint = add_secret(session, secret_box(settings), name, secret, actor=wiring.actor(),
+                          replace=replace)
+    say(f"[green]stored[/] webhook secret {hint} for {name}"
+        f"{' (previous secrets retired)' if replace else ''}")
+
+
 @app.command("list")
 def list_() -> None:
     """All engagements."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from cli import demo, doctor, engagement, knowledge, recon, sandbox, serve, stripe_cmd
+from cli import check, demo, doctor, engagement, knowledge, recon, sandbox, serve, stripe_cmd
+from cli import map as map_cmd
 from cli.output import fail
 from core.errors import ConfigError, FdeError
 
@@ -21,6 +22,8 @@ app.add_typer(engagement.app, name="engagement")
 app.add_typer(stripe_cmd.app, name="stripe")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(recon.app, name="recon")
+app.add_typer(check.app, name="check")
+app.add_typer(map_cmd.app, name="map")
 app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
 
+    webhook_max_body_bytes: int = Field(
+        default=512 * 1024, ge=1024, description="largest webhook body the receiver accepts"
+    )
+
     stripe_api_base: str = Field(
         default="http://127.0.0.1:12111", description="Stripe, the sandbox replica or localstripe"
     )

@@ -1,0 +1,110 @@
+"""Every detector: a world that triggers it, the clean world that does not; and precision /
+recall of all detectors against the worlds' ground-truth manifests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tools.checks.worlds import cached_context, manifest
+from tools.checks import CHECKS, CheckContext, Profile, run_checks
+
+# checks no built world triggers yet (tested on hand-built contexts below)
+SYNTHETIC = {"ops.backfill_checkpoints", "webhook.handled_events_enabled"}
+WORLD_OF = {"webhook.signature_raw_body": "all"}
+
+
+def _objects(world, fm: str) -> set[str]:
+    return set(manifest(world)["switches"].get(fm, {}).get("objects", []))
+
+
+@pytest.mark.parametrize("check_id", sorted(set(CHECKS) - SYNTHETIC))
+def test_detector_fires_on_its_world_and_not_on_the_clean_one(worlds, check_id):
+    check = CHECKS[check_id]
+    world = worlds[WORLD_OF.get(check_id, "handlers")]
+    found = check.evaluate(cached_context(world))
+    assert found, f"{check_id} did not fire"
+    truth = _objects(world, check.failure_mode)
+    for f in found:
+        assert f.failure_mode == check.failure_mode and f.evidence and f.fix and f.systemic_fix
+        assert set(f.evidence) & truth, f"{f.subject}: evidence outside the manifest"
+    assert check.evaluate(cached_context(worlds["clean"])) == []
+
+
+def _observable(world) -> set[str]:
+    """Switches whose effect the manifest records: affected objects, or account-level facts
+    (FM-05's pinned endpoint stays a fact even when FM-01 keeps every row from being written)."""
+    return {fm for fm, s in manifest(world)["switches"].items()
+            if s["objects"] or s.get("endpoint") or s.get("window")}
+
+
+@pytest.mark.parametrize("name", ["all", "handlers"])
+def test_precision_and_recall_against_the_manifest(worlds, name):
+    world = worlds[name]
+    report = run_checks(cached_context(world))
+    assert not report.errors
+    truth = _observable(world)
+    reported = {f.failure_mode for f in report.findings}
+    tp = reported & truth
+    precision, recall = len(tp) / len(reported), len(tp) / len(truth)
+    objects = {fm: _objects(world, fm) | {manifest(world)["switches"][fm].get("endpoint")}
+               for fm in truth}
+    explained = [f for f in report.findings if set(f.evidence) & objects.get(f.failure_mode,
+                                                                              set())]
+    evidence_precision = len(explained) / len(report.findings)
+    print(f"\n{name}: {len(truth)} switches with effects, {len(report.findings)} findings, "  # noqa: T201
+          f"precision {precision:.2f} recall {recall:.2f} evidence precision "
+          f"{evidence_precision:.3f}")
+    assert (precision, recall) == (1.0, 1.0), (sorted(reported - truth), sorted(truth - reported))
+    assert evidence_precision >= 0.95
+
+
+def test_the_clean_world_yields_zero_findings(worlds):
+    report = run_checks(cached_context(worlds["clean"]))
+    assert report.errors == {} and report.skipped == []
+    assert report.findings == []
+
+
+def _ctx(**kw) -> CheckContext:
+    return CheckContext(now=2_000_000, profile=Profile(expected_livemode=False), **kw)
+
+
+def test_backfill_gap_on_a_hand_built_context():
+    check = CHECKS["ops.backfill_checkpoints"]
+    customers = [{"id": f"cus_{i}", "object": "customer", "created": 1_000 + i}
+                 for i in range(4)]
+    events = [{"id": "evt_3", "type": "customer.created", "created": 1_003,
+               "data": {"object": customers[3]}}]
+    from tools.checks import Delivery
+    deliveries = [Delivery(event_id="evt_3", status=200, at=1_004)]
+    local = {"customer": [{"stripe_id": "cus_0", "local_key": "accounts:1"},
+                          {"stripe_id": "cus_3", "local_key": "accounts:2"}],
+             "subscription": [], "invoice": []}
+    (f,) = check.evaluate(_ctx(objects={"customer": customers}, events=events,
+                               deliveries=deliveries, local=local))
+    assert f.evidence == ["cus_1", "cus_2"] and f.details["cutoff"] == 1_002
+    local["customer"] += [{"stripe_id": "cus_1"}, {"stripe_id": "cus_2"}]
+    assert check.evaluate(_ctx(objects={"customer": customers}, events=events,
+                               deliveries=deliveries, local=local)) == []
+
+
+def test_handled_event_type_missing_from_every_enabled_endpoint():
+    check = CHECKS["webhook.handled_events_enabled"]
+    endpoint = {"id": "we_1", "object": "webhook_endpoint", "status": "enabled",
+                "enabled_events": ["invoice.paid"]}
+    local = {"processed_event": [{"stripe_id": "evt_1", "type": "invoice.paid",
+                                  "outcome": "applied"},
+                                 {"stripe_id": "evt_2", "type": "charge.refunded",
+                                  "outcome": "applied"}]}
+    (f,) = check.evaluate(_ctx(objects={"webhook_endpoint": [endpoint]}, local=local))
+    assert f.subject == "type:charge.refunded"
+    endpoint["enabled_events"] = ["*"]
+    assert check.evaluate(_ctx(objects={"webhook_endpoint": [endpoint]}, local=local)) == []
+    endpoint.update(enabled_events=["invoice.paid", "charge.refunded"], status="disabled")
+    assert len(check.evaluate(_ctx(objects={"webhook_endpoint": [endpoint]}, local=local))) == 2
+
+
+def test_there_are_at_least_25_detectors_each_fully_described():
+    assert len(CHECKS) >= 25
+    for c in CHECKS.values():
+        assert c.failure_mode.startswith("FM-") and c.products and c.pattern_refs
+        assert c.fix and c.systemic_fix and "." in c.id

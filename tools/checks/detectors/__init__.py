@@ -1,0 +1,1 @@
+"""Detector families, one module each (names follow knowledge/checks_catalog.md)."""

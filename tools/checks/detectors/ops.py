@@ -1,0 +1,96 @@
+"""Operations: test/live mix-ups, incomplete backfills, duplicates from search-then-create."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from tools.checks.context import CheckContext
+from tools.checks.declare import check
+from tools.checks.model import Check, Finding
+
+_KEYED = ("customer", "subscription", "invoice", "payment", "refund", "dispute", "order")
+_SEARCH_LAG = 60
+
+
+@check("ops.test_live_separation", "FM-08", "Rows from the other mode in the user DB",
+       severity="critical", products=("Payments", "Billing", "Connect"),
+       patterns=("test-live-separation", "key-management"), discrepancy_class="ENV_MISMATCH",
+       fix="""Quarantine the rows whose Stripe ids this account does not know (and their
+       entitlements); confirm with a key of the other mode.""",
+       systemic_fix="""One key mode per environment asserted at start-up; handlers check
+       event.livemode; ids stored with their mode.""")
+def mode_mixup(ctx: CheckContext, c: Check) -> Iterator[Finding]:
+    expected = ctx.profile.expected_livemode
+    for entity in _KEYED:
+        for row in ctx.rows(entity):
+            sid = row.get("stripe_id")
+            if not sid:
+                continue
+            wrong_mode = expected is not None and row.get("livemode") is not None and (
+                bool(row["livemode"]) != expected)
+            unknown = ctx.get(sid) is None
+            if wrong_mode or unknown:
+                grants = [e.get("local_key") for e in ctx.entitlements(sid)]
+                why = "livemode differs from the engagement" if wrong_mode else (
+                    "the id does not exist in this Stripe account")
+                yield c.finding(sid, [sid, row.get("local_key"), *grants],
+                                f"{entity} row {row.get('local_key')} references {sid}: {why} "
+                                "(written by another environment?).",
+                                details={"entity": entity})
+
+
+@check("ops.backfill_checkpoints", "FM-25", "Objects never loaded locally (backfill died)",
+       severity="high", products=("Billing", "Payments"),
+       patterns=("backfill-rate-limits",), discrepancy_class="MISSING_LOCAL",
+       needs=frozenset({"stripe", "events", "deliveries", "local"}),
+       fix="Resume the backfill from a cursor (fde recon sync + repair plan for MISSING_LOCAL).",
+       systemic_fix="""Backfills checkpoint their cursor, use a client-side rate limiter and
+       retry 429/lock_timeout with backoff.""")
+def backfill_gap(ctx: CheckContext, c: Check) -> Iterator[Finding]:
+    for entity, otype in (("customer", "customer"), ("subscription", "subscription"),
+                          ("invoice", "invoice")):
+        if entity not in ctx.local:
+            continue
+        missing = []
+        for obj in ctx.of(otype):
+            if ctx.row(entity, obj["id"]) is not None or obj.get("deleted"):
+                continue
+            events = ctx.events_for(obj["id"])
+            # never announced by any event: only a backfill could have loaded it
+            if not any(ctx.attempts(e["id"]) for e in events):
+                missing.append(obj)
+        if missing:
+            cutoff = max(o.get("created") or 0 for o in missing)
+            yield c.finding(f"backfill:{entity}", [o["id"] for o in missing],
+                            f"{len(missing)} {otype} objects (created up to {cutoff}) were "
+                            "never delivered by a webhook and are missing locally: the "
+                            "backfill stopped early.",
+                            details={"missing": len(missing), "cutoff": cutoff})
+
+
+@check("ops.no_search_read_after_write", "FM-26", "Duplicate customers from "
+       "search-then-create", severity="medium", products=("Billing", "Payments"),
+       patterns=("search-api-read-after-write", "idempotency-keys"),
+       discrepancy_class="DUPLICATE_REMOTE", needs=frozenset({"stripe"}),
+       fix="Merge the duplicate customers (move payment methods/subscriptions, delete one).",
+       systemic_fix="""Keep your own user → customer mapping and create with an idempotency
+       key derived from the user; never find-or-create through the Search API.""")
+def duplicate_customers(ctx: CheckContext, c: Check) -> Iterator[Finding]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for cus in ctx.of("customer"):
+        if cus.get("deleted"):
+            continue
+        key = ((cus.get("metadata") or {}).get("user_id") or
+               str(cus.get("email") or "").lower())
+        if key:
+            groups[(cus.get("_account"), key)].append(cus)
+    for (account, key), members in groups.items():
+        members.sort(key=lambda m: m.get("created") or 0)
+        if len(members) > 1 and members[-1]["created"] - members[0]["created"] <= _SEARCH_LAG:
+            yield c.finding(f"{account}:{key}", [m["id"] for m in members],
+                            f"{len(members)} customers for the same signup ({key}) created "
+                            f"{members[-1]['created'] - members[0]['created']} s apart.")
+
+
+CHECKS = [mode_mixup, backfill_gap, duplicate_customers]

@@ -1,0 +1,107 @@
+"""A `CheckContext` for a stored engagement: its recon snapshot (synced first unless told
+not to), its user system, its delivery log and inbox, its integration profile.
+
+Used by `fde check`, `fde map` and the API; the gateway and database come in from the
+caller (no globals).
+"""
+
+from __future__ import annotations
+
+import httpx
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from core import engagements
+from core.models import EngagementRow
+from core.secrets import SecretBox
+from core.settings import Settings
+from core.storage import Database
+from tools.checks.context import CheckContext, Delivery
+from tools.checks.sources import (
+    build_context,
+    deliveries_from_inbox,
+    deliveries_from_replica,
+    load_profile,
+)
+from tools.recon.adapter import UserSystem, open_user_system
+from tools.recon.errors import UserSystemUnreachable
+from tools.recon.mapping import Mapping, load_mapping
+from tools.recon.sync import Snapshot, run_sync
+from tools.recon.sync.full import Lister
+
+__all__ = ["EngagementInputs", "engagement_context", "snapshot_for"]
+
+
+class EngagementInputs(BaseModel):
+    warnings: list[str] = Field(default_factory=list)
+    tables: dict[str, str] = Field(default_factory=dict)
+
+
+def snapshot_for(settings: Settings, engagement: str) -> Snapshot:
+    return Snapshot(settings.data_dir / "recon" / engagement / "snapshot")
+
+
+def _user(db: Database, box: SecretBox, name: str, warnings: list[str]
+          ) -> tuple[UserSystem | None, Mapping | None]:
+    with db.session() as session:
+        eng = engagements.get(session, name)
+        row = session.scalar(select(EngagementRow).where(EngagementRow.name == name))
+        token = row.user_db_dsn_encrypted if row else None
+    if not token or not eng.mapping_path:
+        warnings.append("no user database or mapping: user-side checks are skipped")
+        return None, None
+    mapping = load_mapping(eng.mapping_path)
+    try:
+        return open_user_system(box.open(token), mapping), mapping
+    except UserSystemUnreachable as exc:
+        warnings.append(str(exc))
+        return None, mapping
+
+
+def _deliveries(db: Database, name: str, api_base: str | None, warnings: list[str]
+                ) -> list[Delivery]:
+    out: list[Delivery] = []
+    if api_base:
+        try:
+            out += deliveries_from_replica(api_base, timeout=10)
+        except (httpx.HTTPError, KeyError, ValueError):
+            warnings.append("no delivery log at the Stripe base (only the sandbox replica "
+                            "exposes one); using what the fde receiver got")
+    with db.session() as session:
+        out += deliveries_from_inbox(session, name)
+    return out
+
+
+def engagement_context(*, settings: Settings, db: Database, box: SecretBox, engagement: str,
+                       gateway: Lister | None, sync: bool = True,
+                       inputs: EngagementInputs | None = None) -> CheckContext:
+    """`gateway` None (or ``sync=False``) reads the snapshot as it is."""
+    inputs = inputs if inputs is not None else EngagementInputs()
+    with db.session() as session:
+        eng = engagements.get(session, engagement)
+    snap = snapshot_for(settings, engagement)
+    if sync and gateway is not None:
+        report = run_sync(gateway, snap)
+        inputs.warnings += report.warnings
+    user, mapping = _user(db, box, engagement, inputs.warnings)
+    if mapping is not None:
+        inputs.tables = {e.stripe_object: e.table for e in mapping.entities.values()
+                         if e.stripe_object}
+    profile = load_profile(settings.data_dir / "engagements" / engagement / "integration.yaml")
+    if profile.expected_livemode is None:
+        profile = profile.model_copy(update={"expected_livemode": eng.stripe_mode == "live"})
+    deliveries = _deliveries(db, engagement, eng.stripe_api_base or settings.stripe_api_base,
+                             inputs.warnings)
+    try:
+        ctx = build_context(snapshot=snap, user=user, deliveries=deliveries, profile=profile,
+                            engagement=engagement, warnings=inputs.warnings)
+        if sync and gateway is not None:
+            # Stripe emits no events about endpoints: the events cursor never refreshes them,
+            # so they are listed on every run (a handful of objects).
+            ctx.objects["webhook_endpoint"] = [
+                {**ep, "_account": None} for ep in gateway.list_all("/v1/webhook_endpoints")]
+            ctx.available = ctx.available | {"stripe"}
+        return ctx
+    finally:
+        if user is not None:
+            user.engine.dispose()
