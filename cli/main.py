@@ -5,7 +5,19 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from cli import check, demo, doctor, engagement, knowledge, recon, sandbox, serve, stripe_cmd
+from cli import (
+    chat,
+    check,
+    demo,
+    doctor,
+    engagement,
+    knowledge,
+    recon,
+    sandbox,
+    serve,
+    stripe_cmd,
+    triage,
+)
 from cli import map as map_cmd
 from cli.output import fail
 from core.errors import ConfigError, FdeError
@@ -28,6 +40,8 @@ app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("triage")(triage.triage)
+app.command("chat")(chat.chat)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The offline playbook planner's parts: failure-mode catalogue, ticket facts, ranking."""

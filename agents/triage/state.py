@@ -1,0 +1,38 @@
+"""Typed state of the triage graph (JSON values only, so any checkpointer can store it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from agents.planners.base import Emit, Planner
+from tools.envelope import ToolContext
+from tools.registry import Registry
+
+
+class TriageState(TypedDict, total=False):
+    ticket: str  # redacted after the `redact` node
+    engagement: str
+    facts: dict[str, Any]
+    category: str
+    calls: list[dict[str, Any]]
+    diagnosis: dict[str, Any]
+    decision: dict[str, Any] | None
+    executed: list[dict[str, Any]]
+    status: str
+    notes: list[str]
+
+
+def _quiet(kind: str, payload: dict[str, Any]) -> None:
+    return None
+
+
+@dataclass
+class TriageDeps:
+    """The graph's runtime context: injected per run, never stored in a checkpoint."""
+
+    planner: Planner
+    registry: Registry
+    tools: ToolContext
+    emit: Emit = field(default=_quiet)
+    planner_note: str = ""

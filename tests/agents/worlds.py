@@ -1,0 +1,95 @@
+"""Test-only bridge from a built sandbox world to the recon inputs the agents' tools read.
+
+The product syncs a snapshot over HTTP (`fde recon sync`); here the replica store of a built
+world is copied straight into a `Snapshot` (same rows, no server), so a per-switch triage
+test costs one world build plus one recon run. The manifest is never read here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from sandbox.world import WorldConfig, build_world
+from sandbox.world.build import REPLICA_DB, USER_DB
+from tests.conftest import REPO
+from tools.recon.sync import DEFAULT_TYPES, Snapshot
+
+MAPPING_PATH = REPO / "sandbox" / "usersys" / "mapping.yaml"
+
+
+def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Snapshot:
+    snap = Snapshot(target)
+    conn = sqlite3.connect(replica_db)
+    platform = conn.execute("SELECT value FROM meta WHERE key='platform_account'").fetchone()
+    platform_id = json.loads(platform[0])["id"] if platform else None
+    try:
+        for otype in DEFAULT_TYPES:
+            table = "events" if otype == "event" else "objects"
+            where = "" if otype == "event" else "WHERE type = ?"
+            args = () if otype == "event" else (otype,)
+            rows = []
+            for account, data, deleted in conn.execute(
+                    f"SELECT account, data, deleted FROM {table} {where} ORDER BY seq", args):
+                obj = json.loads(data)
+                if otype != "event" and account != platform_id:
+                    obj["_account"] = account
+                if deleted:
+                    obj["_deleted"] = True
+                rows.append(obj)
+            snap.append(otype, rows, version=now, source=0, gen=1)
+    finally:
+        conn.close()
+    with snap.editing() as cp:
+        cp.complete = True
+        cp.last_sync_completed = now
+    return snap
+
+
+def build(tmp: Path, bugs: str, *, seed: int = 7) -> tuple[Path, Snapshot, str]:
+    """(world dir, snapshot, company DB URL)."""
+    directory = tmp / f"world-{bugs or 'clean'}"
+    info = build_world(WorldConfig.parse(seed=seed, size="demo", bugs=bugs or None), directory)
+    snap = snapshot_from_replica(directory / REPLICA_DB, tmp / f"snap-{bugs or 'clean'}",
+                                 now=info.now)
+    return directory, snap, f"sqlite:///{directory / USER_DB}"
+
+
+def deliveries(replica_db: Path) -> list:
+    from tools.checks import Delivery
+
+    conn = sqlite3.connect(replica_db)
+    try:
+        return [Delivery(event_id=e, endpoint_id=ep, account=a, attempt=n, status=s,
+                         latency_ms=lat, error=err, at=at)
+                for e, ep, a, n, s, lat, err, at in conn.execute(
+                    "SELECT event_id, endpoint_id, account, attempt, status, latency_ms, error, "
+                    "at FROM deliveries ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def tool_context(tmp: Path, bugs: str, *, engagement: str = "acme"):
+    """A ToolContext over a freshly built world: snapshot, company DB, detectors."""
+    from sandbox.world.build import load_info
+    from tools.checks import Profile, run_checks
+    from tools.checks.sources import build_context
+    from tools.envelope import ToolContext
+    from tools.recon.adapter import open_user_system
+    from tools.recon.mapping import load_mapping
+
+    directory, snap, url = build(tmp, bugs)
+    info = load_info(directory)
+    mapping = load_mapping(MAPPING_PATH)
+    user = open_user_system(url, mapping)
+    live = "FM-08" in bugs
+
+    def findings() -> list:
+        ctx = build_context(snapshot=snap, user=user, deliveries=deliveries(
+            directory / REPLICA_DB), profile=Profile(expected_livemode=live),
+            engagement=engagement, now=info.now if info else None)
+        return run_checks(ctx).findings
+
+    return ToolContext(engagement=engagement, snapshot=snap, user_system=user, mapping=mapping,
+                       expected_livemode=live, findings=findings)
