@@ -88,7 +88,9 @@ def classify_entity(
     l_deleted = pl.col("l_deleted").fill_null(False) if "l_deleted" in lo.columns else pl.lit(False)
     stripe_only = in_s & ~in_l & ~s_deleted
     local_only = in_l & ~in_s & ~l_deleted
-    rows = j.filter(stripe_only | local_only | (in_s & in_l & (content | live | acct)))
+    dup = (pl.col("s_stripe_id").is_in(ctx.remote_duplicates["stripe_id"].implode())
+           if ctx.remote_duplicates is not None else pl.lit(False))
+    rows = j.filter(stripe_only | local_only | (in_s & in_l & (content | live | acct | dup)))
     rows = rows.with_columns(
         _in_s=in_s, _in_l=in_l, _live=live, _acct=acct,
         _fields=pl.when(in_s & in_l).then(
@@ -169,8 +171,12 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
     s_state = pl.col(f"s_{state}") if state else pl.lit(None, pl.String)
     l_state = pl.col(f"l_{state}") if state else pl.lit(None, pl.String)
     state_diff = (s_state.ne_missing(l_state)) if state else pl.lit(False)
-    regression = (state_diff & pl.col("_newest").is_not_null() & (l_state != pl.col("_newest"))
-                  & pl.col("_statuses").list.contains(l_state).fill_null(False))
+    # the user system applied the local state from an event, and either also applied an
+    # event carrying Stripe's current state (same-second ties included) or a newer one
+    seen = pl.col("_statuses").list
+    regression = (state_diff & seen.contains(l_state).fill_null(False)
+                  & (seen.contains(s_state).fill_null(False)
+                     | (pl.col("_newest").is_not_null() & (l_state != pl.col("_newest")))))
     success = SUCCESS_STATES.get(spec.stripe_object or "")
     unapplied = (state_diff & (s_state == success) & l_state.ne_missing(pl.lit(success))) \
         if success else pl.lit(False)
@@ -197,6 +203,7 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
         .when(in_l & wrong_mode).then(pl.lit("ENV_MISMATCH"))
         .when(in_l & ~in_s).then(pl.lit("ORPHAN_LOCAL") if ctx.check_orphans else pl.lit(None))
         .when(in_s & ~in_l).then(missing_class)
+        .when(is_dup).then(pl.lit("DUPLICATE_REMOTE"))
         .when(pl.col("_live")).then(pl.lit("ENV_MISMATCH"))
         .when(pl.col("_acct")).then(pl.lit("MISSING_LOCAL"))
         .when(reversed_refund).then(pl.lit("REVERSED_AFTER_APPLICATION"))
@@ -212,7 +219,8 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
             else pl.lit("")) + pl.lit(": not in the exponent table, amounts cannot be compared"))
         .when(in_l & wrong_mode).then(pl.lit("local row is from the other Stripe mode"))
         .when(in_l & ~in_s).then(pl.lit("the Stripe id does not exist in Stripe"))
-        .when(in_s & ~in_l & is_dup).then(pl.lit("a second Stripe object for one intent"))
+        .when(is_dup).then(pl.lit("a second Stripe object for one intent (the first is ")
+                           + pl.col("_twin") + pl.lit(")"))
         .when(in_s & ~in_l).then(pl.lit("no local row for this Stripe object"))
         .when(pl.col("_live")).then(pl.lit("livemode differs"))
         .when(pl.col("_acct")).then(pl.lit("Connect account context differs"))

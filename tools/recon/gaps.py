@@ -32,7 +32,7 @@ def _enabled(endpoints: pl.DataFrame) -> tuple[bool, set[str]]:
     return bool(types), types
 
 
-def _gap(window: pl.DataFrame, reason: str) -> dict[str, object]:
+def _gap(window: pl.DataFrame, reason: str, types: list[str] | None = None) -> dict[str, object]:
     return {
         "class": "WEBHOOK_GAP", "entity": "event", "stripe_id": window["id"][0],
         "local_key": None, "fields": [], "amount_minor": None, "currency": None,
@@ -42,7 +42,10 @@ def _gap(window: pl.DataFrame, reason: str) -> dict[str, object]:
                   f"{window['created'].max()} not processed",
         "needs_review": False, "confidence": None, "s_values": json.dumps(
             {"from": window["created"].min(), "to": window["created"].max(),
-             "events": window.height}), "l_values": "{}",
+             "events": window.height,
+             "types": ",".join(types if types is not None
+                               else sorted(set(window["type"].to_list())))}),
+        "l_values": "{}",
     }
 
 
@@ -78,7 +81,7 @@ def find_webhook_gaps(events: pl.DataFrame, processed: pl.DataFrame | None,
     else:
         for etype in sorted(dead["type"].to_list()):
             rows.append(_gap(relevant.filter(pl.col("type") == etype),
-                             f"no {etype} events processed"))
+                             f"no {etype} events processed", [etype]))
         rest = relevant.filter(~pl.col("type").is_in(dead["type"].implode()))
         runs = rest.with_columns(run=(pl.col("done") != pl.col("done").shift()).cum_sum()
                                  .fill_null(0))

@@ -95,29 +95,38 @@ def applied_states(events: pl.DataFrame, processed: pl.DataFrame | None,
 
 def remote_duplicates(stripe: pl.DataFrame, local: pl.DataFrame, *, kind: str,
                       objects: dict[str, pl.DataFrame]) -> pl.DataFrame | None:
-    """stripe_id (unmatched) → _twin (a matched Stripe object for the same intent)."""
-    linked = local["stripe_id"].drop_nulls().implode() if "stripe_id" in local.columns else None
-    if linked is None:
+    """stripe_id → _twin: a Stripe object that repeats an earlier one for the same intent.
+
+    Payments: same account, customer, amount, currency and ``metadata.order_id`` (a create
+    retried without an idempotency key), within minutes. Customers: same account, email and
+    ``metadata.user_id`` (find-or-create racing a lagging search), within an hour. The
+    earliest object is the original; every later one is a duplicate, whether or not the user
+    system mirrored it (a mirrored duplicate is still a second charge / second customer).
+    """
+    if "stripe_id" not in local.columns:
         return None
     if kind == "payment_intent":
         base = objects["payment_intent"].filter(
             pl.col("status").is_in(["succeeded", "processing", "requires_capture"]))
-        keys = ["customer", "amount", "currency"]
-        window = DUPLICATE_WINDOW
+        keys, refs, window = ["customer", "amount", "currency"], ["order_ref"], DUPLICATE_WINDOW
     elif kind == "customer":
         base = objects["customer"].filter(pl.col("email").is_not_null())
-        keys = ["email"]
-        window = CUSTOMER_DUP_WINDOW
+        keys, refs, window = ["email"], ["user_ref"], CUSTOMER_DUP_WINDOW
     else:
         return None
-    base = base.with_columns(_linked=pl.col("id").is_in(linked))
-    lone = base.filter(~pl.col("_linked"))
-    twins = base.filter(pl.col("_linked")).select(*keys, pl.col("id").alias("_twin"),
-                                                  pl.col("created").alias("_tc"),
-                                                  *([pl.col("order_ref").alias("_tref")]
-                                                    if kind == "payment_intent" else []))
-    pairs = lone.join(twins, on=keys, how="inner").filter(
-        (pl.col("created") - pl.col("_tc")).abs() <= window)
-    if kind == "payment_intent":
-        pairs = pairs.filter(pl.col("order_ref").eq_missing(pl.col("_tref")))
-    return pairs.group_by("id").agg(pl.col("_twin").first()).rename({"id": "stripe_id"})
+    if base.is_empty():
+        return None
+    base = base.select("id", "account", "created", *keys, *refs).with_columns(
+        pl.col("account").fill_null(""))
+    first = base.sort(["created", "id"]).select(
+        "account", *keys, pl.col("id").alias("_twin"), pl.col("created").alias("_tc"),
+        *[pl.col(r).alias(f"_t{r}") for r in refs])
+    pairs = base.join(first, on=["account", *keys], how="inner").filter(
+        (pl.col("_twin") != pl.col("id"))
+        & ((pl.col("_tc") < pl.col("created"))
+           | ((pl.col("_tc") == pl.col("created")) & (pl.col("_twin") < pl.col("id"))))
+        & ((pl.col("created") - pl.col("_tc")) <= window))
+    for r in refs:
+        pairs = pairs.filter(pl.col(r).eq_missing(pl.col(f"_t{r}")))
+    return (pairs.sort(["_tc", "_twin"]).group_by("id").agg(pl.col("_twin").first())
+            .rename({"id": "stripe_id"}))

@@ -19,13 +19,15 @@ from tools.recon.errors import UserSystemUnreachable
 from tools.recon.mapping import Mapping
 from tools.recon.models import ReconRun, Verdict
 from tools.recon.stripe_frames import entity_frames, object_frames
+from tools.recon.sync.connect import SnapshotSet
 from tools.recon.sync.store import Snapshot
 
 __all__ = ["run_recon"]
 
 
 def run_recon(
-    *, snapshot: Snapshot, user: UserSystem, mapping: Mapping, engagement: str | None = None,
+    *, snapshot: Snapshot | SnapshotSet, user: UserSystem, mapping: Mapping,
+    engagement: str | None = None,
     expected_livemode: bool | None = None, since: int | None = None,
     types: list[str] | None = None, warnings: list[str] | None = None,
     options: ReconOptions | None = None,
@@ -52,6 +54,15 @@ def run_recon(
         return frame
 
     stripe = entity_frames(mapping, source)
+    skipped = sorted(name for name, spec in mapping.entities.items()
+                     if name in stripe and spec.stripe_object not in checkpoint.types
+                     and stripe[name].is_empty())
+    for name in skipped:  # not in the snapshot: comparing would call every row an orphan
+        del stripe[name]
+        local.pop(name, None)
+    warnings = [*(warnings or []), *(
+        f"{name} not compared: Stripe {mapping.entities[name].stripe_object} objects are not "
+        "in the snapshot (no list endpoint synced)" for name in skipped)]
     objects = object_frames(lambda t: source(t).filter(~pl.col("deleted")))
     partial = since is not None or bool(types)
     if partial:  # compare only what the partial sync saw, on both sides

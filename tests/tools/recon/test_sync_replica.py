@@ -59,11 +59,20 @@ def test_sync_with_20pct_faults_loses_and_duplicates_nothing_within_call_budget(
     ok = totals["by_status"].get("200", 0)
     faulted = sum(totals["faults"].values())
     assert faulted > 0.1 * totals["total"]  # the faults really fired
-    print(f"synced {len(ids)} objects: {ok} successful calls ({ok / len(ids):.4f}/object), "
-          f"{totals['total']} calls incl. {faulted} injected faults "
-          f"({totals['total'] / len(ids):.4f}/object)")
-    # successful API calls per synced object (the replica also logs the injected failures)
-    assert ok / len(ids) <= 0.011, totals
+    per_object_ok, per_object_all = ok / len(ids), totals["total"] / len(ids)
+    print(f"synced {len(ids)} objects: {ok} successful calls ({per_object_ok:.4f}/object), "
+          f"{totals['total']} attempts incl. {faulted} injected faults "
+          f"({per_object_all:.4f}/object)")
+    # The budget "≤ 0.011 API calls per synced object" is met by successful calls only.
+    # Arithmetic: limit=100 gives 1 successful call per 100 objects (0.010), plus one final
+    # empty-or-short page per type and the cursor/account probes (~0.0005 here). With 20% of
+    # attempts failing (10% 429 + 10% 500), each page needs 1/(1-0.2) = 1.25 attempts on
+    # average, so counting failed attempts the floor is 0.0125/object: > 0.011 by
+    # construction, whatever the client does. We assert what is achievable honestly:
+    # successful calls ≤ 0.011/object, all attempts ≤ 1.25 × that plus slack, and nothing
+    # lost or duplicated (above).
+    assert per_object_ok <= 0.011, totals
+    assert per_object_all <= 0.011 * 1.25 * 1.15, totals
 
 
 def test_interrupted_sync_resumes_without_duplicates(replica, tmp_path: Path):

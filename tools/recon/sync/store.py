@@ -124,8 +124,8 @@ class Snapshot:
             {
                 "id": [o["id"] for o in rows],
                 "object": [str(o.get("object") or object_type) for o in rows],
-                "account": [o.get("account") if o.get("object") == "event" else
-                            o.get("_account") for o in rows],
+                "account": [(o.get("account") if o.get("object") == "event" else None)
+                            or o.get("_account") for o in rows],
                 "livemode": [o.get("livemode") for o in rows],
                 "created": [o.get("created") for o in rows],
                 "deleted": [bool(o.get("deleted")) or bool(o.get("_deleted")) for o in rows],

@@ -1,0 +1,126 @@
+"""Test helper: build a sandbox world, sync its replica over HTTP (platform and connected
+accounts), reconcile it against the company DB, and score the run against the manifest.
+
+Only tests read the manifest; the engine sees the snapshot and the company DB alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from sandbox.bugs import SWITCHES
+from sandbox.replica.testing import TEST_KEY, running_replica
+from sandbox.world.build import MANIFEST, REPLICA_DB, USER_DB, build_world
+from sandbox.world.config import WorldConfig
+from tools.recon.adapter import open_user_system
+from tools.recon.mapping import load_mapping
+from tools.recon.models import Discrepancy, DiscrepancyClass, ReconRun
+from tools.recon.run import run_recon
+from tools.recon.sync import Snapshot, run_sync
+from tools.recon.sync.connect import SnapshotSet, connected_accounts, sync_connected
+from tools.stripe import GatewayConfig, RateLimiterRegistry, StripeGateway
+
+MAPPING = Path(__file__).resolve().parents[3] / "sandbox" / "usersys" / "mapping.yaml"
+RECON_CLASSES = {c.value for c in DiscrepancyClass}
+SEED = 11
+
+
+def reconciled_world(directory: Path, bugs: str | None) -> tuple[Path, ReconRun]:
+    """(world dir, run) for a demo world with ``bugs`` on."""
+    world = directory / "world"
+    build_world(WorldConfig.parse(seed=SEED, size="demo", bugs=bugs), world)
+    served = directory / "served.sqlite3"
+    shutil.copy(world / REPLICA_DB, served)  # serving writes to the store; keep the world's
+    snap_root = directory / "snapshot"
+    with running_replica(served) as replica:
+        def gateway(account: str | None = None) -> StripeGateway:
+            return StripeGateway(
+                GatewayConfig(api_base=replica.url, api_key=SecretStr(TEST_KEY),
+                              expected_mode="test", rate_limit=1000.0, stripe_account=account),
+                limiters=RateLimiterRegistry(), sleep=lambda s: None)
+
+        platform = gateway()
+        assert run_sync(platform, Snapshot(snap_root)).complete
+        reports = sync_connected(gateway, snap_root, connected_accounts(platform))
+        assert all(r.complete for r in reports.values())
+    mapping = load_mapping(MAPPING)
+    user = open_user_system(f"sqlite:///{world / USER_DB}", mapping)
+    run = run_recon(snapshot=SnapshotSet(snap_root), user=user, mapping=mapping)
+    user.engine.dispose()
+    return world, run
+
+
+@dataclass
+class Score:
+    reported: int
+    attributed: int  # reported discrepancies that are an injected defect with a right class
+    affected: int
+    found: int  # affected objects reported with a right class
+    false_positives: list[Discrepancy]
+    missed: list[dict]
+
+    @property
+    def precision(self) -> float:
+        return self.attributed / self.reported if self.reported else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.affected if self.affected else 1.0
+
+
+def _events(world: Path) -> dict[str, tuple[int, str]]:
+    conn = sqlite3.connect(world / REPLICA_DB)
+    try:
+        return {eid: (created, json.loads(data)["type"])
+                for eid, created, data in conn.execute("SELECT id, created, data FROM events")}
+    finally:
+        conn.close()
+
+
+def _gap_covers(d: Discrepancy, event: tuple[int, str] | None) -> bool:
+    if d.class_ != DiscrepancyClass.WEBHOOK_GAP or event is None:
+        return False
+    values = d.stripe_values
+    lo, hi, types = values.get("from"), values.get("to"), str(values.get("types") or "")
+    return (isinstance(lo, int) and isinstance(hi, int) and lo <= event[0] <= hi
+            and event[1] in types.split(","))
+
+
+def score(world: Path, run: ReconRun, fm: str) -> Score:
+    """Precision: reported discrepancies that name an affected object (or event), or cover
+    one of its events with a gap, in one of the switch's expected classes. Recall: affected
+    objects so reported."""
+    section = json.loads((world / MANIFEST).read_text())["switches"].get(fm, {})
+    expected = set(SWITCHES[fm].expected_classes)
+    entries = section.get("affected", [])
+    events = _events(world)
+    ids = {e["object_id"] for e in entries if e.get("object_id")} | {
+        e["event_id"] for e in entries if e.get("event_id")}
+
+    def names(d: Discrepancy) -> set[str]:
+        return {d.stripe_id or "", *d.evidence.stripe}
+
+    def covers(d: Discrepancy, entry: dict) -> bool:
+        if d.class_.value not in expected:
+            return False
+        return (entry.get("object_id") in names(d) or entry.get("event_id") in names(d)
+                or _gap_covers(d, events.get(entry.get("event_id") or "")))
+
+    attributed = [d for d in run.discrepancies if d.class_.value in expected and (
+        names(d) & ids or any(covers(d, e) for e in entries))]
+    chosen = {d.id for d in attributed}
+    by_object: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_object.setdefault(entry.get("object_id") or entry.get("event_id"), []).append(entry)
+    missed = [group[0] for group in by_object.values()
+              if not any(covers(d, e) for d in run.discrepancies for e in group)]
+    return Score(reported=len(run.discrepancies), attributed=len(attributed),
+                 affected=len(by_object), found=len(by_object) - len(missed),
+                 false_positives=[d for d in run.discrepancies if d.id not in chosen],
+                 missed=missed)
