@@ -56,9 +56,10 @@ _SWITCHES = (
     _b("FM-03", "non-idempotent-handler-duplicate-delivery", "Event ids logged but never checked",
        "handler", ("DUPLICATE_LOCAL_EFFECT",), """
        processed_webhooks is written but never consulted and fulfilment always inserts: a
-       redelivered fulfilment event (checkout.session.completed / async_payment_succeeded,
-       payment_intent.succeeded of a direct purchase) adds a second active entitlement row for
-       the same payment."""),
+       redelivered fulfilment event (payment_intent.succeeded of a direct purchase,
+       checkout.session.completed / async_payment_succeeded; in the world one fulfilment answer
+       in three arrives after the timeout, so Stripe resends it) adds a second active
+       entitlement row for the same payment."""),
     _b("FM-04", "webhook-gap-beyond-retry-window", "Endpoint down longer than the retry window",
        "history", ("WEBHOOK_GAP", "MISSING_LOCAL", "STALE_STATE"), """
        The generator picks a window [t1, t2] (longer than the replica's retry schedule) and
@@ -74,16 +75,18 @@ _SWITCHES = (
        NULL period dates for those events. Manifest: endpoint id and affected object ids."""),
     _b("FM-06", "invoice-created-non-2xx-delays-finalization", "invoice.created answered with 500",
        "handler", ("WEBHOOK_GAP",), """
-       The handler raises on every invoice.created (HTTP 500, nothing written); in the replica
-       renewal drafts therefore wait for the 72 h fallback before finalising (the replica's
-       delay is the account-side half of this switch)."""),
+       The handler raises on every invoice.created (HTTP 500, nothing written), so Stripe holds
+       automatic drafts 72 h instead of one hour before finalising (the world sets the replica's
+       invoice_created_failing): renewal drafts of the last three days are still drafts in
+       Stripe and have no row locally."""),
     _b("FM-07", "double-charge-without-idempotency-key", "Create retried without Idempotency-Key",
        "account", ("DUPLICATE_REMOTE",), """
-       For a sample of one-off orders the company's backend 'times out' and retries
+       For a sample of one-off card orders the company's backend 'times out' and retries
        PaymentIntent create+confirm without an Idempotency-Key: the generator creates a second
        succeeded PaymentIntent (same customer, amount, currency, metadata.order_id, created
-       seconds later); the DB keeps one order and one payment row (the first). Manifest: the
-       pairs of PaymentIntent ids."""),
+       seconds later). The company keeps one payment per order (metadata.order_id): the DB has
+       the first PaymentIntent only; the duplicate charge exists in Stripe alone. Manifest:
+       the second PaymentIntent ids (``first`` = the one the DB keeps)."""),
     _b("FM-08", "test-live-mixup", "Test-mode objects in the live DB",
        "history", ("ENV_MISMATCH",), """
        The DB is declared live, but a staging deploy once wrote to it: the generator inserts
@@ -116,9 +119,9 @@ _SWITCHES = (
        marked failed)."""),
     _b("FM-15", "invoice-paid-without-charge", "invoice.paid assumed to have a charge",
        "handler", ("STALE_STATE",), """
-       invoice.paid for an invoice settled without a charge (amount_paid 0 - credit balance,
-       100% discount, below the minimum - or paid out of band) raises (HTTP 500, nothing
-       written): the invoice stays open locally and Stripe retries in vain."""),
+       invoice.paid / invoice.payment_succeeded for an invoice settled without a charge
+       (amount_paid 0 - credit balance, trial, 100% discount - or paid out of band) raise (HTTP
+       500, nothing written): the invoice stays open locally and Stripe retries in vain."""),
     _b("FM-16", "bank-transfer-under-over-payment-in-cash-balance", "Any funding = full payment",
        "handler", ("UNAPPLIED_PAYMENT", "STALE_STATE"), """
        A funded customer_cash_balance_transaction marks the customer's oldest open invoice in
@@ -147,15 +150,17 @@ _SWITCHES = (
        later fails stays succeeded (or pending) locally."""),
     _b("FM-25", "backfill-429-and-lock-timeout", "Backfill died on 429 without a cursor",
        "history", ("MISSING_LOCAL",), """
-       The DB was seeded by a backfill of objects created before the handler went live; it
-       died on rate limits without a resume cursor, so the generator inserts only the first
-       part (by created) of those customers, subscriptions and invoices. Manifest: the
-       cut-off and the missing ids."""),
+       The handler went live on day 3; what existed before was loaded by a backfill (each
+       object's state at go-live, through the handler's own code) that died on rate limits
+       without a resume cursor after the first half of the objects by created. Objects past
+       the cut that no later event touched are missing locally. Manifest: the objects the
+       backfill never reached."""),
     _b("FM-26", "search-api-read-after-write", "find-or-create through the Search API",
        "account", ("DUPLICATE_REMOTE",), """
        Signup does search-then-create on customers: for a sample of signups the generator
-       creates two customers with the same email and metadata.user_id seconds apart; the DB
-       links one of them, the other stays orphaned in Stripe. Manifest: the duplicate pairs."""),
+       creates two customers with the same email and metadata.user_id seconds apart. An
+       account is one user (one email), so the DB links the first and the second stays
+       orphaned in Stripe. Manifest: the second customers (``duplicate_of`` = the linked one)."""),
     _b("FM-30", "meter-events-duplicated-or-aggregation-mismatch", "Usage resent with new ids",
        "history", ("DUPLICATE_REMOTE",), """
        The usage sender generates a fresh identifier on every retry: for a sample of

@@ -53,6 +53,9 @@ class ReplicaConfig(BaseModel):
     tick_seconds: float = Field(default=0.25, gt=0, description="how often due work is polled")
     idempotency_ttl: int = 24 * 3600
     id_seed: int | None = Field(default=None, description="seed ids for reproducible runs")
+    # The account's endpoint answers invoice.created with errors: Stripe then finalises
+    # automatic drafts after 72 h instead of one hour after a 2xx.
+    invoice_created_failing: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ReplicaConfig:

@@ -9,6 +9,9 @@
 ``events``   same shape, ``type`` is the event type (``customer.created``).
 ``idempotency``, ``deliveries`` (webhook attempts), ``requests`` (request log),
 ``due_work`` (see duework.py) and ``meta`` (clock state) complete it.
+``balance_sums`` running totals of balance transactions' ``net`` per (account, currency,
+             status, source type), kept by triggers on ``objects`` (any writer, bulk loads
+             included) so the balance never rescans every transaction (`balance_sums`).
 
 One connection, used by the event-loop thread of the server; generators that bulk-load open
 their own `Store` on the file before the server starts (or on a snapshot file).
@@ -63,6 +66,48 @@ CREATE INDEX IF NOT EXISTS due_work_pending ON due_work(done, due_at, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Running balance: one row per (account, currency, status, source type) holding the sum of
+# ``net`` and the count of live balance transactions in it (a group goes when its count does).
+_BT_KEY = ("json_extract({r}.data, '$.currency'), json_extract({r}.data, '$.status'),"
+           " coalesce(json_extract({r}.data, '$._source_type'), 'card')")
+_BT_NET = "coalesce(json_extract({r}.data, '$.net'), 0)"
+BALANCE_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS balance_sums (
+    account TEXT NOT NULL, currency TEXT, status TEXT, source_type TEXT,
+    net INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (account, currency, status, source_type));
+CREATE TRIGGER IF NOT EXISTS balance_sums_insert AFTER INSERT ON objects
+WHEN new.type = 'balance_transaction' AND new.deleted = 0 BEGIN
+    INSERT INTO balance_sums VALUES (new.account, {_BT_KEY.format(r="new")},
+                                     {_BT_NET.format(r="new")}, 1)
+    ON CONFLICT (account, currency, status, source_type)
+    DO UPDATE SET net = net + excluded.net, n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS balance_sums_delete AFTER DELETE ON objects
+WHEN old.type = 'balance_transaction' AND old.deleted = 0 BEGIN
+    UPDATE balance_sums SET net = net - {_BT_NET.format(r="old")}, n = n - 1
+    WHERE (account, currency, status, source_type) = (old.account, {_BT_KEY.format(r="old")});
+    DELETE FROM balance_sums WHERE n <= 0;
+END;
+CREATE TRIGGER IF NOT EXISTS balance_sums_update AFTER UPDATE OF data, deleted, type, account
+ON objects WHEN old.type = 'balance_transaction' OR new.type = 'balance_transaction' BEGIN
+    UPDATE balance_sums SET net = net - {_BT_NET.format(r="old")}, n = n - 1
+    WHERE old.type = 'balance_transaction' AND old.deleted = 0
+    AND (account, currency, status, source_type) = (old.account, {_BT_KEY.format(r="old")});
+    INSERT INTO balance_sums SELECT new.account, {_BT_KEY.format(r="new")},
+                                    {_BT_NET.format(r="new")}, 1
+    WHERE new.type = 'balance_transaction' AND new.deleted = 0
+    ON CONFLICT (account, currency, status, source_type)
+    DO UPDATE SET net = net + excluded.net, n = n + 1;
+    DELETE FROM balance_sums WHERE n <= 0;
+END;
+"""
+_BALANCE_BACKFILL = f"""
+INSERT INTO balance_sums
+SELECT account, {_BT_KEY.format(r="objects")}, sum({_BT_NET.format(r="objects")}), count(*)
+FROM objects WHERE type = 'balance_transaction' AND deleted = 0 GROUP BY 1, 2, 3, 4
+"""
+
 _FIELD = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 _TYPE = re.compile(r"^[a-z_][a-z0-9_.]*$")
 _TABLES = ("objects", "events")
@@ -91,8 +136,26 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=5000")  # a generator may hold the file briefly
         self.conn.executescript(SCHEMA)
+        self._ensure_balance_sums()
         self._depth = 0
         self._indexed: set[tuple[str, str]] = set()
+
+    def _ensure_balance_sums(self) -> None:
+        """Create the running balance (and fill it, for a database made before it existed)."""
+        known = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='balance_sums'").fetchone()
+        if known:
+            self.conn.executescript(BALANCE_SCHEMA)
+            return
+        self.conn.executescript("BEGIN IMMEDIATE;" + BALANCE_SCHEMA + _BALANCE_BACKFILL
+                                + ";COMMIT;")
+
+    def balance_sums(self, account: str) -> list[tuple[str, str, str, int]]:
+        """(currency, status, source type, sum of ``net``) of `account`'s live balance
+        transactions, one per group that has any, sorted — read from the running totals."""
+        return self.conn.execute(
+            "SELECT currency, status, source_type, net FROM balance_sums WHERE account=?"
+            " ORDER BY currency, status, source_type", (account,)).fetchall()
 
     def close(self) -> None:
         self.conn.close()
@@ -189,6 +252,22 @@ class Store:
         objs, evts = [], []
         for obj in objects:
             (evts if obj.get("object") == "event" else objs).append(self._row(account, obj, None))
+        sql = "INSERT INTO {}(account, id, type, created, customer, data) VALUES (?,?,?,?,?,?)"
+        with self.transaction():
+            self.conn.executemany(sql.format("objects"), objs)
+            self.conn.executemany(sql.format("events"), evts)
+        return len(objs) + len(evts)
+
+    def bulk_insert_canonical(self, objects: Iterable[dict[str, Any]], *, account: str) -> int:
+        """`bulk_insert`, storing each document as canonical JSON (keys sorted at every level,
+        compact separators): text an export can copy as is instead of re-serialising it."""
+        objs, evts = [], []
+        for obj in objects:
+            is_event = obj.get("object") == "event"
+            (evts if is_event else objs).append((
+                account, obj["id"], obj["type"] if is_event else obj["object"],
+                int(obj.get("created") or 0), _customer_of(obj),
+                json.dumps(obj, sort_keys=True, separators=(",", ":"))))
         sql = "INSERT INTO {}(account, id, type, created, customer, data) VALUES (?,?,?,?,?,?)"
         with self.transaction():
             self.conn.executemany(sql.format("objects"), objs)
@@ -303,4 +382,5 @@ class Store:
         finally:
             src.close()
         self.conn.executescript(SCHEMA)
+        self._ensure_balance_sums()
         self._indexed.clear()

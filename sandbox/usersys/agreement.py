@@ -26,6 +26,7 @@ from core.money import exponent
 MAPPING_PATH = Path(__file__).with_name("mapping.yaml")
 FieldType = Literal["string", "int", "bool", "timestamp", "money", "ref", "flag"]
 Resolver = Callable[[str], dict[str, Any] | None]
+AccountOf = Callable[[str], str | None]  # Stripe id -> connected account (None = platform)
 _MISSING = object()
 
 
@@ -155,14 +156,39 @@ class _Rows:
         return _canonical(spec.type, value)
 
 
+def local_view(session: Session, *, mapping: Mapping | None = None) -> dict[
+        tuple[str, str], dict[str, Any]]:
+    """Every mirrored row as (entity, Stripe id) -> the canonical values of its compared
+    fields (those with a Stripe path) and its account: what `compare_with_stripe` reads."""
+    mapping = mapping or load_mapping()
+    rows = _Rows(session, mapping)
+    view: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, entity in mapping.entities.items():
+        if not entity.key or not entity.stripe_object:
+            continue
+        for record in session.execute(select(rows.table(entity.table))).all():
+            row = dict(record._mapping)
+            values = {field: rows.local(spec, row) for field, spec in entity.fields.items()
+                      if spec.stripe}
+            if entity.account:
+                values["account"] = row.get(entity.account)
+            view[(name, row[entity.key])] = values
+    return view
+
+
 def compare_with_stripe(
     session: Session,
     objects: Iterable[dict[str, Any]],
     *,
     mapping: Mapping | None = None,
     resolve: Resolver | None = None,
+    account_of: AccountOf | None = None,
 ) -> list[FieldDiff]:
-    """Every difference between the company DB and these Stripe objects (final states)."""
+    """Every difference between the company DB and these Stripe objects (final states).
+
+    With `account_of`, an entity's ``account`` column is compared too (the Connect account
+    the object lives in; NULL = platform) as the field ``account``.
+    """
     mapping = mapping or load_mapping()
     rows = _Rows(session, mapping)
     diffs: list[FieldDiff] = []
@@ -186,7 +212,14 @@ def compare_with_stripe(
             if local != remote:
                 diffs.append(FieldDiff(entity=name, stripe_id=obj["id"], field=field,
                                        kind="mismatch", local=local, stripe=remote))
+        if account_of is not None and entity.account:
+            remote_account, local_account = account_of(obj["id"]), row.get(entity.account)
+            if (local_account or None) != remote_account:
+                diffs.append(FieldDiff(entity=name, stripe_id=obj["id"], field="account",
+                                       kind="mismatch", local=local_account,
+                                       stripe=remote_account))
     return diffs
 
 
-__all__ = ["FieldDiff", "Mapping", "compare_with_stripe", "load_mapping", "stripe_value"]
+__all__ = ["FieldDiff", "Mapping", "compare_with_stripe", "load_mapping", "local_view",
+           "stripe_value"]

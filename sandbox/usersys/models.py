@@ -67,6 +67,7 @@ class Account(_Synced, Base):
     email: Mapped[str | None] = mapped_column(String(255), index=True)
     name: Mapped[str | None] = mapped_column(String(255))
     delinquent: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # metadata.user_id
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -130,6 +131,7 @@ class Payment(_Synced, Base):
     payment_method_type: Mapped[str | None] = mapped_column(String(32))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     feature: Mapped[str | None] = mapped_column(String(128))  # metadata.feature (direct sale)
+    order_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # metadata.order_id
     charge_event_created: Mapped[int | None] = mapped_column(BigInteger)
 
 

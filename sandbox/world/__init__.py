@@ -19,7 +19,8 @@ How a build works (`build.py`)
     `sandbox.usersys.handler.apply_event` in delivery order to a fresh company DB, with
     rows stamped in world time.
 
-Sizes (`config.SIZES`): demo (~4k objects+events, ~2 s), medium, large.
+Sizes (`config.SIZES`): tiny (every fate and payment path once; per-switch tests), demo
+(~4k objects+events, ~2 s), medium, large.
 
 World directory
     replica.sqlite3   the replica store (load with `running_replica` / `fde sandbox up`)
@@ -35,17 +36,23 @@ manifest.json (sorted keys)
                             "affected": [{"object_id", "how", ...}],   # sorted
                             "objects": [ids],                          # sorted, unique
                             ...switch extras (FM-04 window/dropped_events, FM-05 endpoint)}}}
-    Handler-layer entries come from `HandlerOutcome.bug_hits` during delivery.
+    Handler-layer entries come from `HandlerOutcome.bug_hits` during delivery. ``affected``
+    logs every bent decision; ``objects`` are the ids whose final company rows the switch
+    changed: for switches acting in delivery, those differing from a shadow delivery with
+    a correct handler (shadow.py).
 
 Account/history-layer switches implemented here
     FM-04  endpoint down days 40-45 and disabled: window events get one failed attempt, never
            applied (delivery.py)
     FM-05  the endpoint is created with api_version 2024-06-20; deliveries render invoices and
            subscriptions in that shape (versioning.py); the handler stores NULL links/periods
+    FM-06  the replica holds automatic drafts 72 h (invoice.created answered 500)
     FM-07  a third of card orders re-sent without Idempotency-Key: a second succeeded
-           PaymentIntent for the same metadata.order_id (the DB mirrors both)
+           PaymentIntent for the same metadata.order_id (the DB keeps one payment per order)
     FM-08  staging wrote test-mode accounts/payments/entitlements whose ids Stripe lacks
-    FM-26  some signups created two customers (same email and metadata.user_id)
+    FM-25  handler live from day 3; the backfill of what came before stopped halfway
+    FM-26  some signups created two customers (same email and metadata.user_id); the DB
+           links the first (one account per user)
     FM-30  some usage reports resent with a fresh identifier (Stripe counts twice; DB once)
     FM-01  (handler layer) played in the simulation: every attempt answers 400
 """

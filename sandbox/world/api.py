@@ -39,9 +39,11 @@ def formify(value: Any) -> Any:
 
 
 class WorldApi:
-    def __init__(self, db_path: Any, *, seed: int, start: int) -> None:
+    def __init__(self, db_path: Any, *, seed: int, start: int,
+                 invoice_created_failing: bool = False) -> None:
         self.config = ReplicaConfig(db_path=db_path, clock_start=start, clock_frozen=True,
-                                    id_seed=seed)
+                                    id_seed=seed,
+                                    invoice_created_failing=invoice_created_failing)
         self.engine = Engine(self.config, build_registry())
         self.engine.open()
         self._routes: list[tuple[str, re.Pattern[str], RouteDef]] = [

@@ -22,7 +22,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sandbox.bugs import SWITCHES
+from sandbox.bugs import SWITCHES, handler_bugs
 from sandbox.usersys.models import (
     Account,
     Entitlement,
@@ -32,14 +32,17 @@ from sandbox.usersys.models import (
     make_engine,
 )
 from sandbox.world.api import WorldApi
+from sandbox.world.bulk import HISTORY_DAYS
 from sandbox.world.config import GENERATOR_VERSION, WorldConfig
 from sandbox.world.delivery import OUTAGE_DAYS, _Clock, deliver_all, install_clock, world_time
 from sandbox.world.scenarios import ORDER
+from sandbox.world.shadow import DELIVERY_SWITCHES, related, shadow_changes
 from sandbox.world.snapshot import write_snapshot
 from sandbox.world.state import World
 
 REPLICA_DB = "replica.sqlite3"
 USER_DB = "company.sqlite3"
+SHADOW_DB = "shadow.sqlite3"  # the shadow delivery's DB, removed once compared
 MANIFEST = "manifest.json"
 SNAPSHOT = "snapshot.jsonl"
 INFO = "world.json"
@@ -129,7 +132,14 @@ def _staging_rows(world: World, session: Session) -> None:
     session.commit()
 
 
-def _manifest(world: World, delivered: Any) -> Obj:
+def _acts_in_delivery(bugs: frozenset[str]) -> bool:
+    return bool(handler_bugs(bugs) or set(bugs) & set(DELIVERY_SWITCHES))
+
+
+def _manifest(world: World, delivered: Any, changed: set[str]) -> Obj:
+    """Per switch: ``affected`` logs every decision it bent (with how); ``objects`` are the
+    ids whose final company rows it changed. For switches acting in delivery that is what
+    differs from the shadow delivery (shadow.py) among the objects the switch touched."""
     switches: dict[str, Obj] = {}
     for bug in sorted(world.config.bugs):
         switch = SWITCHES[bug]
@@ -149,8 +159,10 @@ def _manifest(world: World, delivered: Any) -> Obj:
                          for o in delivered.rendered_old]
         unique = {json.dumps(a, sort_keys=True): a for a in affected}
         section["affected"] = [unique[k] for k in sorted(unique)]
-        section["objects"] = sorted({a["object_id"] for a in unique.values()
-                                     if a.get("object_id")})
+        touched = {a["object_id"] for a in unique.values() if a.get("object_id")}
+        if _acts_in_delivery(frozenset({bug})):
+            touched = related(world, touched) & changed
+        section["objects"] = sorted(touched)
         switches[bug] = section
     return {"generator_version": GENERATOR_VERSION, "seed": world.config.seed,
             "size": world.config.size, "bugs": sorted(world.config.bugs),
@@ -171,7 +183,11 @@ def build_world(config: WorldConfig, directory: Path) -> WorldInfo:
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    api = WorldApi(directory / REPLICA_DB, seed=config.seed, start=config.start)
+    history_days = HISTORY_DAYS if config.spec.history_customers else 0
+    # FM-06: the handler answers invoice.created with 500, so Stripe holds drafts 72 h.
+    api = WorldApi(directory / REPLICA_DB, seed=config.seed,
+                   start=config.start - history_days * 86400,
+                   invoice_created_failing="FM-06" in config.bugs)
     world = World(config=config, api=api, rng=random.Random(config.seed))
     user_engine = make_engine(f"sqlite:///{directory / USER_DB}")
     _fast_sqlite(user_engine)
@@ -181,6 +197,9 @@ def build_world(config: WorldConfig, directory: Path) -> WorldInfo:
                 scenario.plan(world)
             world.run()
         create_schema(user_engine)
+        if world.history is not None:
+            with user_engine.begin() as conn:
+                world.history.company.write(conn)
         clock = _Clock()
         with Session(user_engine, expire_on_commit=False) as session:
             install_clock(session, clock)
@@ -189,7 +208,9 @@ def build_world(config: WorldConfig, directory: Path) -> WorldInfo:
             _usage_rows(world, session)
             if world.bug("FM-08"):
                 _staging_rows(world, session)
-        manifest = _manifest(world, delivered)
+            changed = (shadow_changes(world, session, directory / SHADOW_DB, _usage_rows)
+                       if _acts_in_delivery(config.bugs) else set())
+        manifest = _manifest(world, delivered, changed)
         (directory / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
         sha = write_snapshot(directory / SNAPSHOT, api.store, user_engine)
         info = WorldInfo(

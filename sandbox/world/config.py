@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from core.errors import ConfigError
 from sandbox.bugs import parse_bugs
 
-Size = Literal["demo", "medium", "large"]
+Size = Literal["tiny", "demo", "medium", "large"]
 MAX_SEED = 2**31 - 1
 DAY = 86_400
 HISTORY_DAYS = 60
 # The world's "now": every build ends here, so timestamps never depend on the wall clock.
 WORLD_NOW = int(datetime(2026, 3, 2, tzinfo=UTC).timestamp())
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: shadow-checked manifests, FM-06/FM-25, fulfilment redeliveries
 
 
 class SizeSpec(BaseModel):
@@ -33,14 +33,17 @@ class SizeSpec(BaseModel):
     one_off: int  # direct purchases / checkout orders per payment method
     connect_customers: int  # customers per connected account
     usage_days: int  # days of metered usage reported per metered subscription
-    history_customers: int = 0  # bulk-loaded settled history (large only, see history.py)
+    history_customers: int = 0  # bulk-loaded settled history (large only, see bulk/)
 
 
 SIZES: dict[str, SizeSpec] = {
+    # tiny: every lifecycle fate and payment path once (per-switch tests)
+    "tiny": SizeSpec(customers=20, one_off=1, connect_customers=2, usage_days=3),
     "demo": SizeSpec(customers=40, one_off=2, connect_customers=3, usage_days=5),
     "medium": SizeSpec(customers=400, one_off=10, connect_customers=20, usage_days=20),
-    "large": SizeSpec(customers=1200, one_off=40, connect_customers=60, usage_days=30,
-                      history_customers=12_000),
+    # The large window is medium's; its volume is the bulk-loaded history (bulk/).
+    "large": SizeSpec(customers=400, one_off=10, connect_customers=20, usage_days=20,
+                      history_customers=3_500),
 }
 
 
@@ -54,7 +57,7 @@ def check_seed(seed: int) -> int:
 def check_size(size: str) -> str:
     if size not in SIZES:
         raise ConfigError(f"unknown world size {size!r}; valid sizes: {', '.join(SIZES)}",
-                          hint="pass --size demo|medium|large")
+                          hint="pass --size " + "|".join(SIZES))
     return size
 
 

@@ -4,7 +4,11 @@ world" means "the same bytes" (`snapshot.jsonl`).
 Lines, in order: replica objects (by account, type, id), events (by created, id),
 webhook delivery attempts (in recorded order), pending due work, then every table of the
 company DB (rows by primary key, datetimes as ISO-8601 UTC). Keys are sorted inside every
-line; nothing depends on the wall clock or on SQLite page layout.
+line (compact separators, ASCII); nothing depends on the wall clock or on SQLite page layout.
+
+Events a generator stored already canonical (the bulk history: `Store.bulk_insert_canonical`,
+their seq range in the meta key `CANONICAL_EVENTS`) are copied as stored — the same bytes a
+parse and re-serialisation would give — instead of being parsed and dumped again.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +27,6 @@ from sandbox.replica.store import Store
 from sandbox.usersys.models import TABLES
 
 
-def _dump(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=_default)
-
-
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         value = value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -33,14 +34,22 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+CANONICAL_EVENTS = "canonical_events"  # meta: [first, last] seq of canonically stored events
+_dump = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_default).encode
+
+
 def _replica_lines(store: Store) -> Iterator[str]:
     for account, oid, kind, data in store.conn.execute(
             "SELECT account, id, type, data FROM objects ORDER BY account, type, id"):
         yield _dump({"kind": "object", "account": account, "id": oid, "type": kind,
                      "data": json.loads(data)})
-    for account, oid, data in store.conn.execute(
-            "SELECT account, id, data FROM events ORDER BY created, id"):
-        yield _dump({"kind": "event", "account": account, "id": oid, "data": json.loads(data)})
+    first, last = store.meta_get(CANONICAL_EVENTS) or (0, -1)
+    for seq, account, oid, data in store.conn.execute(
+            "SELECT seq, account, id, data FROM events ORDER BY created, id"):
+        if not first <= seq <= last:
+            data = _dump(json.loads(data))
+        # = _dump({"kind": "event", "account": account, "id": oid, "data": <data>})
+        yield f'{{"account":{_dump(account)},"data":{data},"id":{_dump(oid)},"kind":"event"}}'
     cols = ("event_id", "endpoint_id", "account", "attempt", "status", "latency_ms", "error",
             "at")
     for row in store.conn.execute(f"SELECT {', '.join(cols)} FROM deliveries ORDER BY seq"):
@@ -63,11 +72,12 @@ def _userdb_lines(engine: Engine) -> Iterator[str]:
 def write_snapshot(path: Path, store: Store, userdb: Engine) -> str:
     """Write the export; answer its sha256."""
     digest = hashlib.sha256()
-    with path.open("w", encoding="utf-8") as out:
-        for line in (*_replica_lines(store), *_userdb_lines(userdb)):
-            out.write(line + "\n")
-            digest.update(line.encode() + b"\n")
+    with path.open("wb") as out:
+        for line in chain(_replica_lines(store), _userdb_lines(userdb)):
+            raw = line.encode() + b"\n"
+            out.write(raw)
+            digest.update(raw)
     return digest.hexdigest()
 
 
-__all__ = ["write_snapshot"]
+__all__ = ["CANONICAL_EVENTS", "write_snapshot"]

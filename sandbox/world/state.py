@@ -46,6 +46,7 @@ class World:
     notes: dict[str, list[Obj]] = field(default_factory=lambda: defaultdict(list))
     metered: list[tuple[CustomerRef, str]] = field(default_factory=list)  # (customer, sub id)
     usage_rows: list[Obj] = field(default_factory=list)  # the app's usage_records, to load
+    history: Any = None  # bulk.History when the size has bulk-loaded history
     _timeline: list[tuple[int, int, Callable[..., Any], tuple[Any, ...], Obj]] = field(
         default_factory=list)
     _seq: int = 0

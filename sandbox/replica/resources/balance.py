@@ -1,5 +1,6 @@
 """``GET /v1/balance``: available and pending amounts per currency, summed from the
-account's balance transactions (`balance_transactions`), with ``source_types``."""
+account's balance transactions (`balance_transactions`), with ``source_types``. The sums are
+the store's running totals (``balance_sums``), so reading the balance costs O(currencies)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,10 @@ from sandbox.replica.registry import Obj, Params, Registry
 
 
 def _sums(ctx: Ctx) -> dict[tuple[str, str, str], int]:
-    rows = ctx.engine.store.conn.execute(
-        "SELECT json_extract(data, '$.currency'), json_extract(data, '$.status'),"
-        " coalesce(json_extract(data, '$._source_type'), 'card'),"
-        " sum(json_extract(data, '$.net')) FROM objects"
-        " WHERE account=? AND type='balance_transaction' AND deleted=0 GROUP BY 1, 2, 3",
-        (ctx.account,),
-    ).fetchall()
-    return {(cur, status, kind): int(total) for cur, status, kind, total in rows}
+    """(currency, status, source type) -> sum of ``net``, sorted: the store's running totals
+    (`Store.balance_sums`, kept by triggers), not a rescan of every transaction."""
+    return {(cur, status, kind): int(total)
+            for cur, status, kind, total in ctx.engine.store.balance_sums(ctx.account)}
 
 
 def available(ctx: Ctx, currency: str) -> int:

@@ -11,7 +11,8 @@ succeeded                  invoice_payment paid → invoice paid → ``invoice_p
                            ``invoice.paid``, ``invoice.payment_succeeded``; subscription active
 requires_payment_method    invoice_payment canceled → ``invoice.payment_failed`` → dunning
 requires_action            ``invoice.payment_action_required`` (the customer must act)
-processing                 nothing yet (invoice stays open, subscription keeps its status)
+processing                 ``invoice.updated`` (attempt_count); the invoice stays open and
+                           the subscription keeps its status until the debit settles
 """
 
 from __future__ import annotations
@@ -66,19 +67,33 @@ def attempt(
 ) -> Obj | None:
     """One payment attempt for the invoice's remaining amount; the outcome is applied."""
     pm = payment_method or default_payment_method(ctx, invoice)
+    before = {k: invoice.get(k) for k in ("attempt_count", "attempted", "next_payment_attempt")}
     invoice.update(attempt_count=invoice["attempt_count"] + 1, attempted=True,
                    next_payment_attempt=None)
     ctx.replace(invoice)
     if pm is None:
         _failed(ctx, invoice)
         return None
+    emitted = len(ctx.events)
     pi = _collector()(
         ctx, amount=invoice["amount_remaining"], currency=invoice["currency"],
         customer=invoice["customer"], payment_method=pm, description=_description(invoice),
         metadata=None, off_session=off_session, invoice=invoice["id"],
     )
     payment_outcome(ctx, pi)  # idempotent: the payments module may have reported it already
+    if not _invoice_event_since(ctx, emitted, invoice["id"]):
+        # Still settling (a bank debit is processing): no outcome event yet, but the invoice
+        # changed (attempt_count, attempted), and Stripe says so with invoice.updated.
+        current = ctx.find(invoice["id"]) or invoice
+        changed = {k: v for k, v in before.items() if current.get(k) != v}
+        ctx.emit("invoice.updated", current, previous=changed)
     return pi
+
+
+def _invoice_event_since(ctx: Ctx, start: int, invoice_id: str) -> bool:
+    return any(e["type"].startswith("invoice.")
+               and ((e.get("data") or {}).get("object") or {}).get("id") == invoice_id
+               for e in ctx.events[start:])
 
 
 def _invoice_for(ctx: Ctx, pi: Obj) -> Obj | None:

@@ -22,6 +22,7 @@ from sandbox.replica.resources import invoice_collection, invoice_lines, invoice
 from sandbox.replica.resources.billing_periods import DAY
 
 AUTO_FINALIZE_DELAY = 3600  # Stripe leaves automatic drafts editable for about an hour
+FAILED_CREATED_DELAY = 72 * 3600  # ... or 72 h while invoice.created deliveries fail
 _DRAFT_FIELDS = frozenset({
     "auto_advance", "collection_method", "days_until_due", "default_payment_method",
     "description", "due_date", "footer", "metadata", "statement_descriptor", "custom_fields",
@@ -105,7 +106,9 @@ def snapshot_customer(invoice: Obj, customer: Obj) -> None:
 def store_new(ctx: Ctx, invoice: Obj) -> Obj:
     """Save a new draft and announce it; auto-advancing drafts finalise an hour later."""
     if invoice["auto_advance"] and invoice["billing_reason"] != "subscription_create":
-        invoice["automatically_finalizes_at"] = ctx.now() + AUTO_FINALIZE_DELAY
+        delay = (FAILED_CREATED_DELAY if ctx.engine.config.invoice_created_failing
+                 else AUTO_FINALIZE_DELAY)
+        invoice["automatically_finalizes_at"] = ctx.now() + delay
         ctx.schedule(invoice["automatically_finalizes_at"], "invoice.auto_finalize",
                      {"id": invoice["id"]})
     ctx.insert(invoice)

@@ -18,6 +18,7 @@ schedule once: it sweeps the available, not yet paid out transactions of that cu
 from __future__ import annotations
 
 import copy
+import json
 
 from core.money import Money, UnknownCurrency
 from sandbox.replica import crud
@@ -97,12 +98,24 @@ def _create(ctx: Ctx, params: Params) -> Obj:
     return _make(ctx, amount, currency, params, automatic=False)
 
 
+def _sweepable(ctx: Ctx, currency: str) -> list[Obj]:
+    """The available, not yet paid out transactions of `currency` an automatic payout takes
+    (in insertion order). SQLite picks them through the ``_payout`` index, so a sweep reads
+    only what is still unpaid, not every transaction the account ever had."""
+    not_swept = ", ".join(f"'{kind}'" for kind in sorted(_NOT_SWEPT))
+    rows = ctx.engine.store.conn.execute(
+        "SELECT data FROM objects WHERE account=? AND type='balance_transaction' AND deleted=0"
+        " AND coalesce(json_extract(data, '$._payout'), '') = ''"
+        " AND json_extract(data, '$.currency')=? AND json_extract(data, '$.status')='available'"
+        f" AND json_extract(data, '$.type') NOT IN ({not_swept}) ORDER BY seq",
+        (ctx.account, currency))
+    return [json.loads(data) for (data,) in rows]
+
+
 def _automatic(ctx: Ctx, params: Params) -> Obj:
     check_params(params, frozenset({"currency", "metadata"}))
     currency = _currency({"currency": params.get("currency") or "usd"})
-    swept = [t for t in ctx.engine.store.iter_type(ctx.account, "balance_transaction")
-             if t["currency"] == currency and t["status"] == "available"
-             and not t.get("_payout") and t["type"] not in _NOT_SWEPT]
+    swept = _sweepable(ctx, currency)
     amount = sum(t["net"] for t in swept)
     if amount <= 0 or amount > balance.available(ctx, currency):
         raise _insufficient(currency)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from sandbox.usersys.context import Ctx
-from sandbox.usersys.families._rows import get_or_new
+from sandbox.usersys.families._rows import get_or_new, get_row
 from sandbox.usersys.models import Account
 
 
@@ -11,12 +13,23 @@ def on_customer(ctx: Ctx) -> None:
     customer = ctx.obj
     deleted = ctx.type == "customer.deleted"
     rank = 1 if deleted else 0  # deletion is terminal
+    known = get_row(ctx, Account, Account.stripe_customer_id, customer["id"])
+    user = (customer.get("metadata") or {}).get("user_id")
+    if known is None and not deleted and user:
+        # An account is one user of the app (metadata.user_id): a second customer made for a
+        # user who already has one (a signup race) is not linked; it stays in Stripe only.
+        twin = ctx.session.scalar(select(Account.stripe_customer_id).where(
+            Account.user_ref == user, Account.connect_account_id.is_(ctx.scope),
+            Account.stripe_customer_id != customer["id"]).limit(1))
+        if twin is not None:
+            return ctx.ignore(f"user {user} already linked to {twin}")
     account, created = get_or_new(ctx, Account, Account.stripe_customer_id, customer["id"])
     if not created and not ctx.fresh(account, rank, customer["id"]):
         return ctx.stale("older customer snapshot")
     account.email = customer.get("email")
     account.name = customer.get("name")
     account.delinquent = bool(customer.get("delinquent"))
+    account.user_ref = user or account.user_ref
     if deleted:
         account.deleted_at = account.deleted_at or ctx.now
     elif account.deleted_at is not None:

@@ -10,6 +10,7 @@ from sandbox.usersys.context import Ctx, HandlerFailed, stripe_id, ts
 from sandbox.usersys.families._rows import get_or_new, get_row
 from sandbox.usersys.models import Invoice, Payment
 
+_PAID_EVENTS = ("invoice.paid", "invoice.payment_succeeded")
 RANK = {"draft": 0, "open": 1, "paid": 2, "uncollectible": 2, "void": 3}
 
 
@@ -36,12 +37,14 @@ def on_invoice(ctx: Ctx) -> None:
         # FM-06: the invoice.created branch raises, so Stripe holds the draft.
         ctx.hit("FM-06", iid, "invoice.created answered 500")
         raise HandlerFailed("invoice.created handler raised")
-    if (ctx.type == "invoice.paid" and ctx.on("FM-15") and _settled_without_charge(inv)
+    if (ctx.type in _PAID_EVENTS and ctx.on("FM-15") and _settled_without_charge(inv)
             and not _has_payment(ctx, iid)):
         # FM-15: the ledger code dereferences the invoice's charge, which doesn't exist.
-        ctx.hit("FM-15", iid, "invoice.paid without a charge answered 500")
+        ctx.hit("FM-15", iid, f"{ctx.type} without a charge answered 500")
         raise HandlerFailed("invoice.paid: no payment found for invoice")
-    rank = RANK.get(inv.get("status") or "", 0)
+    # Within a status, attempts only go up (finalized and payment_failed share a second).
+    rank = RANK.get(inv.get("status") or "", 0) * 1000 + min(int(inv.get("attempt_count") or 0),
+                                                              999)
     row, created = get_or_new(ctx, Invoice, Invoice.stripe_invoice_id, iid)
     if not created and not ctx.fresh(row, rank, iid):
         return ctx.stale("older invoice snapshot")

@@ -9,11 +9,17 @@ from sqlalchemy import select
 from sandbox.usersys.context import Ctx, stripe_id
 from sandbox.usersys.entitlements import grant_purchase, has_active, revoke_purchase
 from sandbox.usersys.families._rows import get_or_new, get_row
-from sandbox.usersys.families.refunds import revoke_if_fully_refunded, upsert_refund
+from sandbox.usersys.families.refunds import (
+    failed_since,
+    revoke_if_fully_refunded,
+    upsert_refund,
+)
 from sandbox.usersys.models import Dispute, Payment, Refund
 
-RANK = {"requires_payment_method": 0, "requires_confirmation": 0, "requires_action": 1,
-        "processing": 2, "requires_capture": 3, "succeeded": 4, "canceled": 4}
+# Tie-breaker for snapshots of the same second, in the direction a confirmation moves:
+# a create+confirm that is declined goes requires_confirmation -> requires_payment_method.
+RANK = {"requires_confirmation": 0, "requires_payment_method": 1, "requires_action": 2,
+        "processing": 3, "requires_capture": 4, "succeeded": 5, "canceled": 5}
 VOUCHER_METHODS = frozenset({"oxxo", "boleto", "konbini"})
 _FAILURE_EVENTS = ("payment_intent.payment_failed", "payment_intent.canceled")
 
@@ -35,6 +41,8 @@ def on_payment_intent(ctx: Ctx) -> None:
         # FM-17: vouchers are assumed to be paid eventually; expiry is never handled.
         ctx.hit("FM-17", pid, f"{ctx.type} of a voucher ignored")
         return ctx.ignore("FM-17: voucher failure not handled")
+    if _order_paid_by_another(ctx, pid, pi):
+        return ctx.ignore("the order already has its payment")
     rank = RANK.get(pi.get("status") or "", 0)
     row, created = get_or_new(ctx, Payment, Payment.stripe_payment_intent_id, pid)
     if not created and not ctx.fresh(row, rank, pid):
@@ -50,6 +58,7 @@ def on_payment_intent(ctx: Ctx) -> None:
     row.payment_method_type = _method(pi) or row.payment_method_type
     row.failure_code = (pi.get("last_payment_error") or {}).get("code")
     row.feature = (pi.get("metadata") or {}).get("feature")
+    row.order_ref = (pi.get("metadata") or {}).get("order_id")
     row.stripe_charge_id = stripe_id(pi.get("latest_charge")) or row.stripe_charge_id
     if row.stripe_charge_id and row.amount_refunded is None:
         row.amount_refunded = 0  # charged, nothing refunded until a charge snapshot says so
@@ -59,6 +68,17 @@ def on_payment_intent(ctx: Ctx) -> None:
         _adopt_early_reversals(ctx, row)
     ctx.effect(f"payment {pid} {row.status}")
     _fulfil_direct_purchase(ctx, row, account)
+
+
+def _order_paid_by_another(ctx: Ctx, pid: str | None, obj: dict[str, Any]) -> bool:
+    """The company keeps one payment per order (metadata.order_id): a second PaymentIntent
+    for an order it already recorded is not linked (it stays in Stripe only)."""
+    order = (obj.get("metadata") or {}).get("order_id")
+    if not order or not pid or get_row(ctx, Payment, Payment.stripe_payment_intent_id, pid):
+        return False
+    other = ctx.session.scalar(select(Payment.stripe_payment_intent_id).where(
+        Payment.order_ref == order, Payment.stripe_payment_intent_id != pid).limit(1))
+    return other is not None
 
 
 def _adopt_early_reversals(ctx: Ctx, payment: Payment) -> None:
@@ -101,6 +121,8 @@ def on_charge(ctx: Ctx) -> None:
     if row is None:
         if not pi_id:
             return ctx.ignore("charge without a PaymentIntent")
+        if _order_paid_by_another(ctx, pi_id, charge):
+            return ctx.ignore("the order already has its payment")
         row, _ = get_or_new(ctx, Payment, Payment.stripe_payment_intent_id, pi_id)
         row.currency = charge.get("currency")
         row.amount = ctx.amount(charge.get("amount"), charge.get("currency"), pi_id)
@@ -113,8 +135,9 @@ def on_charge(ctx: Ctx) -> None:
     if account is not None and row.account_id is None:
         row.account_id = account.id
     row.stripe_charge_id = charge["id"]
-    row.amount_refunded = ctx.amount(charge.get("amount_refunded") or 0,
-                                     charge.get("currency"), charge["id"])
+    refunded = ctx.amount(charge.get("amount_refunded") or 0, charge.get("currency"), pi_id)
+    # Refunds that failed after this snapshot was taken still count in it.
+    row.amount_refunded = max((refunded or 0) - failed_since(ctx, charge["id"]), 0)
     details = charge.get("payment_method_details") or {}
     row.payment_method_type = details.get("type") or row.payment_method_type
     row.charge_event_created = ctx.created

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from sandbox.usersys.context import Ctx, stripe_id
 from sandbox.usersys.entitlements import purchase_reversal, revoke_purchase
 from sandbox.usersys.families._rows import get_or_new, get_row
 from sandbox.usersys.models import Payment, Refund
 
 RANK = {"pending": 0, "requires_action": 0, "succeeded": 1, "failed": 2, "canceled": 2}
+REFUNDING = ("pending", "requires_action", "succeeded")  # counted in charge.amount_refunded
+RETURNED = ("failed", "canceled")
 UPDATE_EVENTS = frozenset({"refund.updated", "refund.failed", "charge.refund.updated"})
 
 
@@ -37,6 +41,7 @@ def upsert_refund(ctx: Ctx, refund: dict[str, Any]) -> bool:
         return False
     payment = _payment_of(ctx, refund)
     currency = refund.get("currency")
+    was_refunding = not created and row.status in REFUNDING
     row.payment_id = payment.id if payment else row.payment_id
     row.stripe_charge_id = stripe_id(refund.get("charge"))
     row.stripe_payment_intent_id = stripe_id(refund.get("payment_intent")) or (
@@ -49,9 +54,32 @@ def upsert_refund(ctx: Ctx, refund: dict[str, Any]) -> bool:
     ctx.stamp(row, rank)
     ctx.session.flush()
     ctx.effect(f"refund {rid} {row.status}")
+    if payment is not None and was_refunding and row.status in RETURNED:
+        _returned(ctx, payment, row)
     if payment is not None:
         revoke_if_fully_refunded(ctx, payment)
     return True
+
+
+def _returned(ctx: Ctx, payment: Payment, refund: Refund) -> None:
+    """A refund failed (or was canceled) after it counted: the charge's refunded amount
+    drops by it. Newer charge snapshots already know; older ones are corrected on arrival
+    (`failed_since`)."""
+    if payment.charge_event_created is not None and payment.charge_event_created >= ctx.created:
+        return
+    payment.amount_refunded = max((payment.amount_refunded or 0) - (refund.amount or 0), 0)
+    payment.charge_event_created = ctx.created
+    ctx.effect(f"payment {payment.stripe_payment_intent_id} refunded amount back to "
+               f"{payment.amount_refunded}")
+
+
+def failed_since(ctx: Ctx, charge_id: str) -> int:
+    """Local amount of the charge's refunds that failed after the charge snapshot being
+    applied (they are still counted in its amount_refunded)."""
+    rows = ctx.session.scalars(select(Refund).where(
+        Refund.stripe_charge_id == charge_id, Refund.status.in_(RETURNED),
+        Refund.stripe_event_created > ctx.created))
+    return sum(r.amount or 0 for r in rows)
 
 
 def revoke_if_fully_refunded(ctx: Ctx, payment: Payment, *, stripe_says_full: bool = False) -> None:

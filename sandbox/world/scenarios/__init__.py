@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from sandbox.world import bulk
 from sandbox.world.scenarios import (
     catalog,
     connect,
@@ -20,7 +21,7 @@ from sandbox.world.scenarios import (
 )
 
 ORDER: tuple[ModuleType, ...] = (
-    catalog, customers, connect, lifecycle, invoicing, payments, reversals, usage, payouts,
+    catalog, bulk, customers, connect, lifecycle, invoicing, payments, reversals, usage, payouts,
 )
 
 __all__ = ["ORDER"]
