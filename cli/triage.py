@@ -1,40 +1,215 @@
-"""`fde triage "ticket" --engagement NAME`: diagnose a ticket; escalations print their id."""
+"""`fde triage "ticket" --engagement NAME`: diagnose a ticket with the engagement's real tools
+(its Stripe gateway, synced snapshot, user database + mapping, detectors, pattern index);
+escalations print their thread and interrupt ids.
+
+`fde triage resume THREAD_ID --interrupt-id ID --decision approve|reject|respond` answers an
+escalation (strictly: the interrupt must be the pending one, the action one it proposed).
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
-from cli import context
+from cli import context, wiring
 from cli.output import console, say
-from core import engagements
+from core.errors import ConfigError
 from core.redact import redact_secrets
 
-__all__ = ["triage"]
+__all__ = ["engagement_tools", "triage"]
 
 
-def _tools(name: str):  # noqa: ANN202 - a ToolContext for a stored engagement
+def _knowledge() -> Any:
+    """The pattern index opener when it has been built (`fde knowledge index`), else None."""
     from knowledge.config import load_knowledge_settings
     from knowledge.index import open_index
-    from tools.envelope import ToolContext
-    from tools.recon.sync import Snapshot
 
-    with context.database().session() as session:
+    ks = load_knowledge_settings()
+    if ks.chroma_url is None and not ks.effective_chroma_path.exists():
+        return None
+    return lambda: open_index(ks)
+
+
+@contextmanager
+def engagement_tools(name: str, *, sync: bool = True) -> Iterator[Any]:
+    """A `ToolContext` over a stored engagement: its gateway (closed on exit), its recon
+    snapshot (synced first unless ``sync`` is False), its user system and mapping, the
+    detectors over the same inputs, and the pattern index if one was built."""
+    from sqlalchemy import select
+
+    from core import engagements
+    from core.models import EngagementRow
+    from core.secrets import secret_box
+    from tools.checks.engagement import EngagementInputs, engagement_context, snapshot_for
+    from tools.checks.runner import run_checks
+    from tools.envelope import ToolContext
+    from tools.recon.adapter import open_user_system
+    from tools.recon.errors import UserSystemUnreachable
+    from tools.recon.mapping import load_mapping
+
+    settings = context.settings()
+    db = context.database()
+    box = secret_box(settings)
+    with db.session() as session:
         eng = engagements.get(session, name)  # EngagementNotFound → clear error
-    snap_dir = context.settings().data_dir / "recon" / name / "snapshot"
-    return ToolContext(engagement=name, snapshot=Snapshot(snap_dir) if snap_dir.exists()
-                       else None, expected_livemode=eng.stripe_mode == "live",
-                       knowledge=lambda: open_index(load_knowledge_settings()))
+        row = session.scalar(select(EngagementRow).where(EngagementRow.name == name))
+        dsn_token = row.user_db_dsn_encrypted if row else None
+    gateway = wiring.gateway(name)
+    try:
+        inputs = EngagementInputs()
+        checks_ctx = engagement_context(settings=settings, db=db, box=box, engagement=name,
+                                        gateway=gateway if sync else None, sync=sync,
+                                        inputs=inputs)
+        for warning in inputs.warnings:
+            say(f"[yellow]warning:[/] {warning}")
+        user = mapping = None
+        if dsn_token and eng.mapping_path:
+            mapping = load_mapping(eng.mapping_path)
+            try:
+                user = open_user_system(box.open(dsn_token), mapping)
+            except UserSystemUnreachable as exc:
+                say(f"[yellow]warning:[/] {exc}")
+        snap = snapshot_for(settings, name)
+        tools = ToolContext(
+            engagement=name, gateway=gateway, snapshot=snap if snap.root.exists() else None,
+            user_system=user, mapping=mapping, expected_livemode=eng.stripe_mode == "live",
+            knowledge=_knowledge(), findings=lambda: run_checks(checks_ctx).findings)
+        try:
+            yield tools
+        finally:
+            if user is not None:
+                user.engine.dispose()
+    finally:
+        gateway.close()
+
+
+def _print(result: Any) -> None:
+    d = result.diagnosis
+    say(f"status: {result.status}  thread: {result.thread_id}")
+    if d is not None:
+        say(f"{d.outcome}: {d.failure_mode or '-'} ({d.category})")
+        console.print(redact_secrets(d.explanation), markup=False, highlight=False)
+        if d.evidence_ids:
+            console.print("evidence: " + ", ".join(d.evidence_ids[:20]), markup=False,
+                          highlight=False)
+        if d.fix:
+            console.print(f"fix: {d.fix}", markup=False, highlight=False)
+    for call in result.executed:
+        say(f"executed {call['name']}: {call['result']['status']} {call['result']['message']}")
+    if result.interrupt:
+        value = result.interrupt.value
+        say(f"escalated: interrupt {result.interrupt.id} — {value['reason']}")
+        for req in value["action_requests"]:
+            say(f"  proposed {req['name']}: {req['description']}")
+        say(f"  answer: fde triage resume {result.thread_id} --interrupt-id "
+            f"{result.interrupt.id} --decision approve|reject|respond [--action NAME]")
+
+
+def _decision(payload: dict[str, Any], decision: str, action: str | None,
+              message: str | None) -> dict[str, Any]:
+    """The engineer's answer, checked against what the escalation allows."""
+    from agents.escalation import CONFIRM
+
+    if decision not in ("approve", "reject", "respond"):
+        raise ConfigError(f"--decision {decision!r} is not one of approve, reject, respond")
+    if decision == "respond" and not (message and message.strip()):
+        raise ConfigError("--decision respond needs --message", hint='--message "what to say"')
+    if decision != "approve" and action:
+        raise ConfigError("--action only goes with --decision approve")
+    allowed = {c["action_name"]: c["allowed_decisions"] for c in payload["review_configs"]}
+    name = action or CONFIRM
+    if decision == "approve" and name not in allowed:
+        raise ConfigError(f"--action {name!r} was not proposed by this escalation",
+                          hint=f"proposed: {', '.join(allowed)}")
+    if decision == "approve" and decision not in allowed[name]:
+        raise ConfigError(f"{name} cannot be approved")
+    return {"type": decision, "action": name if decision == "approve" else None,
+            "message": message or "", "actor": wiring.actor()}
+
+
+def _resume(thread_id: str, interrupt_id: str | None, decision: str | None,
+            action: str | None, message: str | None, planner: str | None, sync: bool) -> None:
+    from agents.checkpoint import open_checkpointer
+    from agents.planners import select_planner
+    from agents.triage import build_triage_graph, resume_triage
+    from agents.triage.state import TriageDeps
+    from core.errors import NotFoundError
+    from tools.registry import default_registry
+
+    if not interrupt_id or not decision:
+        raise ConfigError("resume needs --interrupt-id and --decision",
+                          hint="fde triage resume THREAD --interrupt-id ID --decision approve")
+    with open_checkpointer(context.settings()) as saver:
+        graph = build_triage_graph(saver)
+        snap = graph.get_state({"configurable": {"thread_id": thread_id}})
+        if not snap.values:
+            raise NotFoundError(f"no triage thread {thread_id!r}",
+                                hint="the thread id is printed by `fde triage`")
+        pending = {i.id: i.value for i in snap.interrupts}
+        if interrupt_id not in pending:
+            raise ConfigError(f"interrupt {interrupt_id!r} is not pending on {thread_id}",
+                              hint=f"pending: {', '.join(pending) or 'none'}")
+        answer = _decision(pending[interrupt_id], decision, action, message)
+        chosen, note = select_planner(dict(os.environ), prefer=planner)
+        name = snap.values["engagement"]
+        with engagement_tools(name, sync=sync) as tools:
+            tools.cache["audit"] = lambda d, call: _audit(name, thread_id, d.model_dump(), call)
+            deps = TriageDeps(planner=chosen, registry=default_registry(), tools=tools,
+                              planner_note=note)
+            result = resume_triage(graph, deps, thread_id=thread_id, interrupt_id=interrupt_id,
+                                   decision=answer)
+        _audit(name, thread_id, answer, None)
+    _print(result)
+
+
+def _audit(engagement: str, thread_id: str, decision: dict[str, Any], call: Any) -> None:
+    """One audit row per decision, and one per action it ran."""
+    from core import audit
+
+    details: dict[str, Any] = {"thread": thread_id, "decision": decision}
+    action = "triage.decision"
+    if call is not None:
+        action = f"triage.execute.{call.name}"
+        details |= {"args": call.args, "status": call.result.status,
+                    "message": call.result.message}
+    with context.database().session() as session:
+        audit.record(session, actor=decision.get("actor") or wiring.actor(), action=action,
+                     target=thread_id, engagement=engagement, details=details)
 
 
 def triage(
-    ticket: Annotated[str, typer.Argument(help="the user's words")],
-    engagement: Annotated[str, typer.Option("--engagement", "-e", help="engagement name")],
+    ticket: Annotated[str, typer.Argument(help="the user's words, or `resume`")],
+    thread_id: Annotated[str | None, typer.Argument(help="resume: the thread id")] = None,
+    engagement: Annotated[str | None, typer.Option("--engagement", "-e",
+                                                   help="engagement name")] = None,
     planner: Annotated[str | None, typer.Option(help="offline or llm")] = None,
+    sync: Annotated[bool, typer.Option("--sync/--no-sync",
+                                       help="sync the Stripe snapshot first")] = True,
+    interrupt_id: Annotated[str | None, typer.Option("--interrupt-id",
+                                                     help="resume: the pending id")] = None,
+    decision: Annotated[str | None, typer.Option(
+        help="resume: approve, reject or respond")] = None,
+    action: Annotated[str | None, typer.Option(
+        help="resume: the proposed action to approve (default: confirm the diagnosis)")] = None,
+    message: Annotated[str | None, typer.Option(help="resume: the answer (respond)")] = None,
 ) -> None:
-    """Triage a support ticket: category, failure mode, evidence, fix; escalates judgment."""
+    """Triage a support ticket: category, failure mode, evidence, fix; escalates judgment.
+    `fde triage resume THREAD --interrupt-id ID --decision ...` answers an escalation."""
+    if ticket == "resume":
+        if not thread_id:
+            raise ConfigError("resume needs the thread id",
+                              hint="fde triage resume THREAD --interrupt-id ID --decision ...")
+        _resume(thread_id, interrupt_id, decision, action, message, planner, sync)
+        return
+    if thread_id or interrupt_id or decision or action or message:
+        raise ConfigError("--interrupt-id/--decision/--action/--message only go with resume",
+                          hint="fde triage resume THREAD --interrupt-id ID --decision approve")
+    if not engagement:
+        raise ConfigError("--engagement is required", hint='fde triage "..." --engagement NAME')
     from agents.checkpoint import open_checkpointer
     from agents.planners import select_planner
     from agents.triage import build_triage_graph, start_triage
@@ -43,15 +218,10 @@ def triage(
 
     chosen, note = select_planner(dict(os.environ), prefer=planner)
     say(f"[dim]planner: {note}[/]")
-    deps = TriageDeps(planner=chosen, registry=default_registry(), tools=_tools(engagement),
-                      planner_note=note)
-    with open_checkpointer(context.settings()) as saver:
+    with engagement_tools(engagement, sync=sync) as tools, \
+            open_checkpointer(context.settings()) as saver:
+        deps = TriageDeps(planner=chosen, registry=default_registry(), tools=tools,
+                          planner_note=note)
         result = start_triage(build_triage_graph(saver), deps, ticket=ticket,
                               engagement=engagement)
-    d = result.diagnosis
-    say(f"status: {result.status}  thread: {result.thread_id}")
-    if d is not None:
-        say(f"{d.outcome}: {d.failure_mode or '-'} ({d.category})")
-        console.print(redact_secrets(d.explanation), markup=False, highlight=False)
-    if result.interrupt:
-        say(f"escalated: interrupt {result.interrupt.id} — {result.interrupt.value['reason']}")
+    _print(result)

@@ -1,10 +1,16 @@
-"""Agents fixtures: no real LLM or cloud call (autouse), one embedder per session."""
+"""Agents fixtures: no real LLM or cloud call (autouse), one embedder per session, sandbox
+worlds built once per session and shared by the xdist workers."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from tests.knowledge.conftest import socket_guard
+from tests.knowledge.conftest import CachingEmbedder, socket_guard
 
 
 @pytest.fixture(autouse=True)
@@ -21,4 +27,35 @@ def _no_real_llm(monkeypatch: pytest.MonkeyPatch):
 def embedder():
     from knowledge.embedder import MiniLMEmbedder
 
-    return MiniLMEmbedder(threads=1)
+    return CachingEmbedder(MiniLMEmbedder(threads=1))  # catalogue symptoms embedded once
+
+
+@pytest.fixture(scope="session")
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory all xdist workers of this session share (the per-session base temp)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = root / "agents-shared"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def world_tools(shared_tmp: Path) -> Callable[..., Any]:
+    """`world_tools(bugs, seed=7, size="demo")` → a ToolContext over that sandbox world.
+    Each world is built once per session (a file lock shares it between workers); each
+    worker keeps one context per world, so a recon run and the findings are computed once
+    per worker."""
+    from tests.agents.worlds import tool_context
+
+    contexts: dict[tuple[int, str, str], Any] = {}
+
+    def get(bugs: str, seed: int = 7, size: str = "demo") -> Any:
+        key = (seed, bugs, size)
+        if key not in contexts:
+            contexts[key] = tool_context(shared_tmp / "worlds", bugs, seed=seed, size=size)
+        ctx = contexts[key]
+        ctx.cache.pop("audit", None)
+        return ctx
+
+    return get

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from sandbox.world import WorldConfig, build_world
+from sandbox.world import WorldConfig
 from sandbox.world.build import REPLICA_DB, USER_DB
 from tests.conftest import REPO
 from tools.recon.sync import DEFAULT_TYPES, Snapshot
@@ -47,13 +47,31 @@ def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Snapsh
     return snap
 
 
-def build(tmp: Path, bugs: str, *, seed: int = 7) -> tuple[Path, Snapshot, str]:
-    """(world dir, snapshot, company DB URL)."""
-    directory = tmp / f"world-{bugs or 'clean'}"
-    info = build_world(WorldConfig.parse(seed=seed, size="demo", bugs=bugs or None), directory)
-    snap = snapshot_from_replica(directory / REPLICA_DB, tmp / f"snap-{bugs or 'clean'}",
-                                 now=info.now)
-    return directory, snap, f"sqlite:///{directory / USER_DB}"
+def build(tmp: Path, bugs: str, *, seed: int = 7, size: str = "demo"
+          ) -> tuple[Path, Snapshot, str]:
+    """(world dir, snapshot, company DB URL), built under `tmp` unless already there.
+
+    `tmp` may be shared by several xdist workers: a file lock per world makes the first
+    worker build it and the others wait and reuse it (read-only from then on)."""
+    from filelock import FileLock
+
+    from sandbox.world.build import load_info
+    from sandbox.world.serve import built
+
+    config = WorldConfig.parse(seed=seed, size=size, bugs=bugs or None)
+    tmp.mkdir(parents=True, exist_ok=True)
+    snap_dir = tmp / f"snap-{config.key}"
+    with FileLock(str(tmp / f"{config.key}.lock")):
+        directory = built(config, tmp, log=lambda _: None)
+        if not (snap_dir / ".done").exists():
+            info = load_info(directory)
+            if snap_dir.exists():
+                import shutil
+
+                shutil.rmtree(snap_dir)
+            snapshot_from_replica(directory / REPLICA_DB, snap_dir, now=info.now)
+            (snap_dir / ".done").touch()
+    return directory, Snapshot(snap_dir), f"sqlite:///{directory / USER_DB}"
 
 
 def deliveries(replica_db: Path) -> list:
@@ -70,8 +88,9 @@ def deliveries(replica_db: Path) -> list:
         conn.close()
 
 
-def tool_context(tmp: Path, bugs: str, *, engagement: str = "acme"):
-    """A ToolContext over a freshly built world: snapshot, company DB, detectors."""
+def tool_context(tmp: Path, bugs: str, *, engagement: str = "acme", seed: int = 7,
+                 size: str = "demo"):
+    """A ToolContext over a built world (see `build`): snapshot, company DB, detectors."""
     from sandbox.world.build import load_info
     from tools.checks import Profile, run_checks
     from tools.checks.sources import build_context
@@ -79,7 +98,7 @@ def tool_context(tmp: Path, bugs: str, *, engagement: str = "acme"):
     from tools.recon.adapter import open_user_system
     from tools.recon.mapping import load_mapping
 
-    directory, snap, url = build(tmp, bugs)
+    directory, snap, url = build(tmp, bugs, seed=seed, size=size)
     info = load_info(directory)
     mapping = load_mapping(MAPPING_PATH)
     user = open_user_system(url, mapping)
