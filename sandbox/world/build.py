@@ -15,7 +15,6 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from pydantic import BaseModel
 from sqlalchemy import event as sa_event
@@ -68,22 +67,6 @@ class WorldInfo(BaseModel):
 
 
 @contextmanager
-def _deterministic_secrets(seed: int):
-    """PaymentIntent client secrets come from `secrets` in the replica; a build seeds them."""
-    from sandbox.replica.resources import intent_fields
-
-    rng = random.Random(seed ^ 0xC11E)
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-    class _Seeded:
-        @staticmethod
-        def token_urlsafe(n: int = 32) -> str:
-            return "".join(rng.choice(alphabet) for _ in range(max(n * 4 // 3, 1)))
-
-    with mock.patch.object(intent_fields, "secrets", _Seeded):
-        yield
-
-
 def _fast_sqlite(engine) -> None:  # noqa: ANN001 - a build-only connection tweak
     @sa_event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -192,10 +175,9 @@ def build_world(config: WorldConfig, directory: Path) -> WorldInfo:
     user_engine = make_engine(f"sqlite:///{directory / USER_DB}")
     _fast_sqlite(user_engine)
     try:
-        with _deterministic_secrets(config.seed):
-            for scenario in ORDER:
-                scenario.plan(world)
-            world.run()
+        for scenario in ORDER:
+            scenario.plan(world)
+        world.run()
         create_schema(user_engine)
         if world.history is not None:
             with user_engine.begin() as conn:

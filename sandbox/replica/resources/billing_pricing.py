@@ -51,8 +51,10 @@ def _unit_amount(price: Obj) -> Decimal:
     return Decimal(0)
 
 
-def _tiered(price: Obj, quantity: int) -> Decimal:
-    tiers = price.get("tiers") or price.get("_tiers") or []
+def _tiered(ctx: Ctx, price: Obj, quantity: int) -> Decimal:
+    # Embedded copies (subscription items, invoice lines) are public views without the
+    # private ``_tiers``; the stored price has them.
+    tiers = price.get("_tiers") or (ctx.find(price["id"]) or {}).get("_tiers") or []
     if price.get("tiers_mode") == "volume":
         for tier in tiers:
             if tier.get("up_to") in (None, "inf") or quantity <= int(tier["up_to"]):
@@ -73,10 +75,10 @@ def _tiered(price: Obj, quantity: int) -> Decimal:
     return total
 
 
-def line_amount(price: Obj, quantity: int) -> int:
+def line_amount(ctx: Ctx, price: Obj, quantity: int) -> int:
     """What `quantity` of `price` costs for one full period, in minor units."""
     if price.get("billing_scheme") == "tiered":
-        exact = _tiered(price, quantity)
+        exact = _tiered(ctx, price, quantity)
     else:
         exact = _unit_amount(price) * billed_quantity(price, quantity)
     return int(exact.to_integral_value(rounding=ROUND_HALF_UP))

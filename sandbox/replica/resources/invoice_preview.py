@@ -43,7 +43,7 @@ def _extra_lines(ctx: Ctx, params: Params, currency: str) -> list[Obj]:
         qty = as_int(raw, "quantity", default=1) or 1
         price = ctx.get(raw["price"], "price", param=f"invoice_items[{n}][price]") \
             if raw.get("price") else None
-        amount = line_amount(price, qty) if price else as_int(raw, "amount", default=0)
+        amount = line_amount(ctx, price, qty) if price else as_int(raw, "amount", default=0)
         now = ctx.now()
         item = {"id": None, "amount": amount, "currency": currency, "quantity": qty,
                 "description": raw.get("description"), "metadata": raw.get("metadata") or {},

@@ -46,7 +46,7 @@ def _price_amount(ctx: Ctx, item: Obj, params: Params, quantity: int) -> None:
     price_id = (params.get("pricing") or {}).get("price") or params.get("price")
     if price_id:
         price = ctx.get(price_id, "price", param="pricing[price]")
-        item.update(amount=line_amount(price, quantity), currency=price["currency"])
+        item.update(amount=line_amount(ctx, price, quantity), currency=price["currency"])
         item["pricing"] = {"type": "price_details", "unit_amount_decimal":
                            unit_amount_decimal(price),
                            "price_details": {"price": price["id"], "product": price["product"]}}

@@ -1,5 +1,9 @@
 """Prices: one-time or recurring, inline ``product_data``, unique ``lookup_key`` (moved with
-``transfer_lookup_key=true``), list filters incl. ``lookup_keys[]``. Not deletable (Stripe)."""
+``transfer_lookup_key=true``), list filters incl. ``lookup_keys[]``. Not deletable (Stripe).
+
+Tiered prices (``billing_scheme=tiered`` with ``tiers_mode`` and ``tiers``) keep their tiers
+in the private ``_tiers`` field: Stripe only returns ``tiers`` when expanded, and invoices
+price them through `billing_pricing`."""
 
 from __future__ import annotations
 
@@ -52,6 +56,31 @@ def _claim_lookup_key(ctx: Ctx, obj: Obj, params: Params) -> None:
         ctx.emit("price.updated", other, previous={"lookup_key": before["lookup_key"]})
 
 
+def _tiers(params: Params) -> list[Obj]:
+    raw = params.get("tiers")
+    if params.get("tiers_mode") not in ("graduated", "volume"):
+        raise invalid_param("tiers_mode", "Tiered prices need tiers_mode graduated or volume")
+    if not isinstance(raw, list) or not raw:
+        raise missing_param("tiers")
+    tiers: list[Obj] = []
+    for i, tier in enumerate(raw):
+        up_to = tier.get("up_to") if isinstance(tier, dict) else None
+        last = i == len(raw) - 1
+        if (up_to == "inf") != last:
+            raise invalid_param(f"tiers[{i}][up_to]", "Only the last tier has up_to=inf")
+        unit, flat = as_int(tier, "unit_amount"), as_int(tier, "flat_amount")
+        if unit is None and tier.get("unit_amount_decimal") is None and flat is None:
+            raise missing_param(f"tiers[{i}][unit_amount]")
+        tiers.append({
+            "flat_amount": flat, "flat_amount_decimal": None if flat is None else str(flat),
+            "unit_amount": unit,
+            "unit_amount_decimal": tier.get("unit_amount_decimal")
+            or (None if unit is None else str(unit)),
+            "up_to": None if last else as_int(tier, "up_to"),
+        })
+    return tiers
+
+
 def _prepare(ctx: Ctx, obj: Obj, params: Params, creating: bool) -> None:
     if creating:
         if params.get("product_data"):
@@ -71,7 +100,9 @@ def _prepare(ctx: Ctx, obj: Obj, params: Params, creating: bool) -> None:
             obj["unit_amount_decimal"] = str(obj["unit_amount"])
         elif obj.get("unit_amount_decimal") is not None:
             obj["unit_amount"] = None
-        elif obj.get("custom_unit_amount") is None and obj["billing_scheme"] != "tiered":
+        elif obj["billing_scheme"] == "tiered":
+            obj["_tiers"] = _tiers(params)
+        elif obj.get("custom_unit_amount") is None:
             raise missing_param("unit_amount")
     _claim_lookup_key(ctx, obj, params)
 

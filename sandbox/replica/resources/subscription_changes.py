@@ -125,15 +125,15 @@ def unused_credits(ctx: Ctx, sub: Obj, *, when: int) -> list[Proration]:
     return [p for item in items_of(sub) for p in _credit(ctx, item, period, when)]
 
 
-def _amounts(item: Obj, period: tuple[int, int], when: int) -> tuple[int, int] | None:
+def _amounts(ctx: Ctx, item: Obj, period: tuple[int, int], when: int) -> tuple[int, int] | None:
     if is_metered(item["price"]):
         return None
-    full = line_amount(item["price"], int(item.get("quantity") or 0))
+    full = line_amount(ctx, item["price"], int(item.get("quantity") or 0))
     return full, period[1] - max(when, period[0])
 
 
 def _credit(ctx: Ctx, item: Obj, period: tuple[int, int], when: int) -> list[Proration]:
-    got = _amounts(item, period, when)
+    got = _amounts(ctx, item, period, when)
     if got is None:
         return []
     full, remaining = got
@@ -145,7 +145,7 @@ def _credit(ctx: Ctx, item: Obj, period: tuple[int, int], when: int) -> list[Pro
 
 
 def _debit(ctx: Ctx, item: Obj, period: tuple[int, int], when: int) -> list[Proration]:
-    got = _amounts(item, period, when)
+    got = _amounts(ctx, item, period, when)
     if got is None:
         return []
     full, remaining = got

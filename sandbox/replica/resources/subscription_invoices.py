@@ -44,13 +44,13 @@ def lines_for(
                 continue
             meter = (price.get("recurring") or {}).get("meter")
             qty = meter_usage(ctx, meter, sub["customer"], *arrears) if meter else 0
-            period, amount = arrears, line_amount(price, qty)
+            period, amount = arrears, line_amount(ctx, price, qty)
             desc = invoice_lines.describe(qty, name, price)
         elif advance is None:
             continue
         else:
             qty, period = int(item["quantity"] or 0), advance
-            amount = 0 if trial else line_amount(price, qty)
+            amount = 0 if trial else line_amount(ctx, price, qty)
             if stub is not None:
                 amount = prorate(amount, advance[1] - advance[0], stub[1] - stub[0])
             desc = f"Trial period for {name}" if trial else invoice_lines.describe(

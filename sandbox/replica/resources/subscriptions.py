@@ -194,7 +194,8 @@ def _add_invoice_item(ctx: Ctx, sub: Obj, extra: Obj, n: int, invoice_id: str) -
     now = ctx.now()
     product = ctx.find(price.get("product") or "") or {}
     return invoiceitems.new_item(
-        ctx, customer=sub["customer"], amount=line_amount(price, qty), currency=sub["currency"],
+        ctx, customer=sub["customer"], amount=line_amount(ctx, price, qty),
+        currency=sub["currency"],
         description=product.get("name"), period=(now, now), price=price, quantity=qty,
         subscription=sub["id"], invoice=invoice_id)
 

@@ -39,15 +39,6 @@ def plan(world: World) -> None:
             else:
                 params |= {"unit_amount": amount}
             price = api.post("/v1/prices", params)
-            if item.kind == "tiered":
-                # The replica's price module does not store `tiers` yet; billing reads them
-                # from the (embedded) price, so the generator writes them in Stripe's shape.
-                price["tiers"] = [
-                    {"flat_amount": None, "flat_amount_decimal": None,
-                     "unit_amount": t["unit_amount"], "unit_amount_decimal": str(t["unit_amount"]),
-                     "up_to": None if t["up_to"] == "inf" else t["up_to"]}
-                    for t in params["tiers"]]
-                api.store.replace(api.platform, price)
             world.prices[params["lookup_key"]] = price["id"]
     endpoint: dict = {"url": HANDLER_URL, "enabled_events": ["*"], "connect": True,
                       "description": "Relay Analytics webhook handler"}

@@ -137,3 +137,32 @@ def test_future_billing_cycle_anchor_prorates_the_stub_period(billing: Billing):
     sub = c.v1.subscriptions.retrieve(sub.id)
     assert sub["items"].data[0].current_period_end == T0 + (10 + 31) * DAY
     assert c.v1.invoices.retrieve(sub.latest_invoice).amount_paid == 3100
+
+
+def test_tiered_prices_are_billed_by_their_tiers(billing: Billing):
+    c = billing.client
+    product = c.v1.products.create({"name": "Seats"})
+    tiers = [{"up_to": 10, "unit_amount": 1000}, {"up_to": "inf", "unit_amount": 700}]
+    graduated = c.v1.prices.create({"product": product.id, "currency": "eur",
+                                    "billing_scheme": "tiered", "tiers_mode": "graduated",
+                                    "tiers": tiers, "recurring": {"interval": "month"}})
+    volume = c.v1.prices.create({"product": product.id, "currency": "eur",
+                                 "billing_scheme": "tiered", "tiers_mode": "volume",
+                                 "tiers": tiers, "recurring": {"interval": "month"}})
+    assert graduated.billing_scheme == "tiered" and graduated.unit_amount is None
+    for price, expected in ((graduated, 10 * 1000 + 5 * 700), (volume, 15 * 700)):
+        sub = c.v1.subscriptions.create({"customer": billing.customer().id,
+                                         "items": [{"price": price.id, "quantity": 15}]})
+        invoice = c.v1.invoices.retrieve(sub.latest_invoice)
+        assert (invoice.amount_paid, invoice.status) == (expected, "paid")
+
+
+def test_tiered_price_without_tiers_is_refused(billing: Billing):
+    import pytest
+    import stripe
+
+    product = billing.client.v1.products.create({"name": "Seats"})
+    with pytest.raises(stripe.InvalidRequestError, match="tiers"):
+        billing.client.v1.prices.create({"product": product.id, "currency": "eur",
+                                         "billing_scheme": "tiered", "tiers_mode": "graduated",
+                                         "recurring": {"interval": "month"}})
