@@ -19,6 +19,7 @@ from langchain_core.messages import (
 
 from agents.offline.facts import extract_facts
 from agents.planners.base import Emit, LLMConfig
+from agents.planners.streaming import stream_completion
 from core.errors import ConfigError
 from core.redact import redact
 
@@ -74,27 +75,11 @@ class LLMChatPlanner:
 
         from tools.registry import _repair_json
 
-        kwargs: dict[str, Any] = {"model": self.config.model, "messages": _wire(messages),
-                                  "stream": True}
+        kwargs: dict[str, Any] = {"model": self.config.model, "messages": _wire(messages)}
         if tools:
             kwargs["tools"] = tools
-        text: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
         try:
-            for chunk in self._client.chat.completions.create(**kwargs):
-                if not chunk.choices:
-                    continue
-                delta = chunk.choices[0].delta
-                if delta.content:
-                    text.append(delta.content)
-                    emit("token", {"text": delta.content})
-                for tc in delta.tool_calls or []:
-                    slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-                    slot["id"] = tc.id or slot["id"]
-                    if tc.function and tc.function.name:
-                        slot["name"] += tc.function.name
-                    if tc.function and tc.function.arguments:
-                        slot["arguments"] += tc.function.arguments
+            text, calls = stream_completion(self._client, kwargs, emit)
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise ConfigError(f"the LLM endpoint is unreachable: {exc}",
                               hint="check OPENAI_BASE_URL, or unset OPENAI_API_KEY") from None
@@ -102,12 +87,11 @@ class LLMChatPlanner:
             raise ConfigError(f"the LLM endpoint answered {exc.status_code}: {exc.message}",
                               hint="check OPENAI_API_KEY and FDE_MODEL") from None
         tool_calls = []
-        for i in sorted(calls):
-            c = calls[i]
+        for i, c in enumerate(calls):
             args = _repair_json(c["arguments"]) if c["arguments"].strip() else {}
             tool_calls.append({"name": c["name"], "id": c["id"] or f"call_{i}",
                                "args": args if args is not None else {"_raw": c["arguments"]}})
-        return AIMessage(content="".join(text), tool_calls=tool_calls)
+        return AIMessage(content=text, tool_calls=tool_calls)
 
 
 def _since_last_question(messages: list[AnyMessage]) -> tuple[str, list[ToolMessage]]:

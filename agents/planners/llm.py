@@ -13,6 +13,7 @@ from typing import Any
 
 from agents.models import Diagnosis, TicketFacts
 from agents.planners.base import Emit, LLMConfig, ToolRunner
+from agents.planners.streaming import stream_completion
 from core.errors import ConfigError
 from core.redact import redact, redact_value
 from tools.registry import ToolCall, default_registry, render_for_model
@@ -56,28 +57,11 @@ class LLMPlanner:
         """One streamed completion → (text, tool_calls)."""
         import openai
 
-        kwargs: dict[str, Any] = {"model": self.config.model, "messages": messages,
-                                  "stream": True}
+        kwargs: dict[str, Any] = {"model": self.config.model, "messages": messages}
         if tools:
             kwargs["tools"] = default_registry().openai_tools(tiers=("read",))
         try:
-            stream = self._client.chat.completions.create(**kwargs)
-            text: list[str] = []
-            calls: dict[int, dict[str, str]] = {}
-            for chunk in stream:
-                if not chunk.choices:
-                    continue
-                delta = chunk.choices[0].delta
-                if delta.content:
-                    text.append(delta.content)
-                    emit("token", {"text": delta.content})
-                for tc in delta.tool_calls or []:
-                    slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-                    slot["id"] = tc.id or slot["id"]
-                    if tc.function and tc.function.name:
-                        slot["name"] += tc.function.name
-                    if tc.function and tc.function.arguments:
-                        slot["arguments"] += tc.function.arguments
+            text, calls = stream_completion(self._client, kwargs, emit)
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise ConfigError(f"the LLM endpoint {self.config.base_url or 'api.openai.com'} "
                               f"is unreachable: {exc}",
@@ -86,7 +70,7 @@ class LLMPlanner:
         except openai.APIStatusError as exc:
             raise ConfigError(f"the LLM endpoint answered {exc.status_code}: {exc.message}",
                               hint="check OPENAI_API_KEY and FDE_MODEL") from None
-        return "".join(text), [calls[i] for i in sorted(calls)]
+        return text, calls
 
     def gather(self, *, ticket: str, facts: TicketFacts, category: str, run: ToolRunner,
                emit: Emit) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 from sandbox.replica import crud
 from sandbox.replica.context import Ctx
@@ -102,15 +103,10 @@ def create_event(ctx: Ctx, params: Params) -> Obj:
     return ctx.insert(event, object_id=key)
 
 
-def event_summaries(ctx: Ctx, params: Params, id: str) -> Obj:
-    meter = crud.load(ctx, SPEC, id)
-    check_params(params, frozenset({"customer", "start_time", "end_time",
-                                    "value_grouping_window", "limit", "starting_after",
-                                    "ending_before"}),
-                 ("customer", "start_time", "end_time"))
-    start, end = as_int(params, "start_time"), as_int(params, "end_time")
-    ckey = meter["customer_mapping"]["event_payload_key"]
-    vkey = meter["value_settings"]["event_payload_key"]
+def aggregate(ctx: Ctx, meter: Obj, customer: str, start: int, end: int) -> Decimal:
+    """The meter's formula over `customer`'s events in ``[start, end)`` (exact decimals)."""
+    ckey = (meter.get("customer_mapping") or {}).get("event_payload_key") or "stripe_customer_id"
+    vkey = (meter.get("value_settings") or {}).get("event_payload_key") or "value"
     rows = ctx.engine.store.conn.execute(
         "SELECT json_extract(data, '$.payload') FROM objects WHERE account=? AND"
         " type='billing.meter_event' AND json_extract(data, '$.event_name')=? AND"
@@ -121,13 +117,29 @@ def event_summaries(ctx: Ctx, params: Params, id: str) -> Obj:
     values = []
     for (raw,) in rows:
         payload = json.loads(raw)
-        if payload.get(ckey) == params["customer"]:
-            values.append(float(payload.get(vkey, 0) or 0))
-    formula = meter["default_aggregation"]["formula"]
-    total = (len(values) if formula == "count" else values[-1] if formula == "last" and values
-             else sum(values))
+        if payload.get(ckey) == customer:
+            try:
+                values.append(Decimal(str(payload.get(vkey) or 0)))
+            except ArithmeticError:
+                continue
+    formula = (meter.get("default_aggregation") or {}).get("formula") or "sum"
+    if formula == "count":
+        return Decimal(len(values))
+    if formula == "last":
+        return values[-1] if values else Decimal(0)
+    return sum(values, Decimal(0))
+
+
+def event_summaries(ctx: Ctx, params: Params, id: str) -> Obj:
+    meter = crud.load(ctx, SPEC, id)
+    check_params(params, frozenset({"customer", "start_time", "end_time",
+                                    "value_grouping_window", "limit", "starting_after",
+                                    "ending_before"}),
+                 ("customer", "start_time", "end_time"))
+    start, end = as_int(params, "start_time"), as_int(params, "end_time")
+    total = aggregate(ctx, meter, params["customer"], start, end)
     summary = {
-        "aggregated_value": int(total) if float(total).is_integer() else total,
+        "aggregated_value": int(total) if total == total.to_integral_value() else float(total),
         "end_time": end, "id": ctx.new_id("billing.meter_event_summary"), "livemode": False,
         "meter": id, "object": "billing.meter_event_summary", "start_time": start,
     }

@@ -9,11 +9,11 @@ stored meter events and rounded half up to a whole quantity.
 
 from __future__ import annotations
 
-import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.replica.context import Ctx
+from sandbox.replica.resources.billing_meters import aggregate
 
 Obj = dict[str, Any]
 
@@ -95,28 +95,5 @@ def meter_usage(ctx: Ctx, meter_id: str, customer: str, start: int, end: int) ->
     meter = ctx.find(meter_id)
     if meter is None or meter.get("object") != "billing.meter":
         return 0
-    ckey = (meter.get("customer_mapping") or {}).get("event_payload_key") or "stripe_customer_id"
-    vkey = (meter.get("value_settings") or {}).get("event_payload_key") or "value"
-    rows = ctx.engine.store.conn.execute(
-        "SELECT json_extract(data, '$.payload') FROM objects WHERE account=? AND"
-        " type='billing.meter_event' AND json_extract(data, '$.event_name')=? AND"
-        " json_extract(data, '$.timestamp') >= ? AND json_extract(data, '$.timestamp') < ?"
-        " ORDER BY json_extract(data, '$.timestamp'), seq",
-        (ctx.account, meter["event_name"], start, end),
-    ).fetchall()
-    values = []
-    for (raw,) in rows:
-        payload = json.loads(raw)
-        if payload.get(ckey) == customer:
-            try:
-                values.append(Decimal(str(payload.get(vkey) or 0)))
-            except ArithmeticError:
-                continue
-    formula = (meter.get("default_aggregation") or {}).get("formula") or "sum"
-    if formula == "count":
-        total = Decimal(len(values))
-    elif formula == "last":
-        total = values[-1] if values else Decimal(0)
-    else:
-        total = sum(values, Decimal(0))
+    total = aggregate(ctx, meter, customer, start, end)
     return int(total.to_integral_value(rounding=ROUND_HALF_UP))
