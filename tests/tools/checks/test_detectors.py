@@ -8,8 +8,10 @@ import pytest
 from tests.tools.checks.worlds import cached_context, manifest
 from tools.checks import CHECKS, CheckContext, Profile, run_checks
 
-# checks no built world triggers yet (tested on hand-built contexts below)
-SYNTHETIC = {"ops.backfill_checkpoints", "webhook.handled_events_enabled"}
+# checks no built world triggers yet (tested on hand-built contexts below): every world ends
+# with its endpoint enabled for "*" (FM-04 re-enables it after the window), so no handled
+# event type is ever left unsubscribed
+SYNTHETIC = {"webhook.handled_events_enabled"}
 WORLD_OF = {"webhook.signature_raw_body": "all"}
 
 
@@ -70,8 +72,16 @@ def _ctx(**kw) -> CheckContext:
 
 def test_backfill_gap_on_a_hand_built_context():
     check = CHECKS["ops.backfill_checkpoints"]
-    customers = [{"id": f"cus_{i}", "object": "customer", "created": 1_000 + i}
+    customers = [{"id": f"cus_{i}", "object": "customer", "created": 1_000 + i,
+                  "email": f"u{i}@example.com", "metadata": {"user_id": f"u{i}"}}
                  for i in range(4)]
+    # search-then-create twins (FM-26), never delivered, not local: not a backfill gap
+    customers += [{"id": "cus_0b", "object": "customer", "created": 1_000,
+                   "email": "u0@example.com", "metadata": {"user_id": "u0"}},
+                  {"id": "cus_2b", "object": "customer", "created": 1_002,
+                   "email": "u2@example.com", "metadata": {"user_id": "u2"}}]
+    # created after go-live (the first delivery attempt): a delivery problem, not the backfill
+    customers.append({"id": "cus_late", "object": "customer", "created": 1_010})
     events = [{"id": "evt_3", "type": "customer.created", "created": 1_003,
                "data": {"object": customers[3]}}]
     from tools.checks import Delivery
@@ -82,6 +92,7 @@ def test_backfill_gap_on_a_hand_built_context():
     (f,) = check.evaluate(_ctx(objects={"customer": customers}, events=events,
                                deliveries=deliveries, local=local))
     assert f.evidence == ["cus_1", "cus_2"] and f.details["cutoff"] == 1_002
+    assert f.details["go_live"] == 1_004 and f.details["first"] == 1_001
     local["customer"] += [{"stripe_id": "cus_1"}, {"stripe_id": "cus_2"}]
     assert check.evaluate(_ctx(objects={"customer": customers}, events=events,
                                deliveries=deliveries, local=local)) == []

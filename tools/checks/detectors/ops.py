@@ -48,25 +48,81 @@ def mode_mixup(ctx: CheckContext, c: Check) -> Iterator[Finding]:
        systemic_fix="""Backfills checkpoint their cursor, use a client-side rate limiter and
        retry 429/lock_timeout with backoff.""")
 def backfill_gap(ctx: CheckContext, c: Check) -> Iterator[Finding]:
+    """Objects that existed before the handler went live (its first delivery attempt), that no
+    webhook ever tried to deliver, and that have no local row: only the backfill could have
+    loaded them. A customer that is the remote twin of a linked customer (same user_id or
+    email) is a search-then-create duplicate (FM-26), not a backfill gap."""
+    go_live = min((d.at for d in ctx.deliveries), default=None)
+    if go_live is None:
+        return
+    linked = _linked_customer_keys(ctx)
+    twins = _later_twins(ctx)
     for entity, otype in (("customer", "customer"), ("subscription", "subscription"),
                           ("invoice", "invoice")):
         if entity not in ctx.local:
             continue
         missing = []
         for obj in ctx.of(otype):
-            if ctx.row(entity, obj["id"]) is not None or obj.get("deleted"):
+            if (obj.get("created") or 0) >= go_live or obj.get("deleted"):
                 continue
-            events = ctx.events_for(obj["id"])
-            # never announced by any event: only a backfill could have loaded it
-            if not any(ctx.attempts(e["id"]) for e in events):
-                missing.append(obj)
+            if ctx.row(entity, obj["id"]) is not None:
+                continue
+            if any(ctx.attempts(e["id"]) for e in ctx.events_for(obj["id"])):
+                continue  # a webhook was tried: a delivery problem, not the backfill
+            if otype == "customer" and (obj["id"] in twins or _customer_keys(obj) & linked):
+                continue  # a second customer for the same user: FM-26, not the backfill
+            missing.append(obj)
         if missing:
-            cutoff = max(o.get("created") or 0 for o in missing)
+            missing.sort(key=lambda o: (o.get("created") or 0, o["id"]))
+            first, cutoff = missing[0].get("created") or 0, missing[-1].get("created") or 0
             yield c.finding(f"backfill:{entity}", [o["id"] for o in missing],
-                            f"{len(missing)} {otype} objects (created up to {cutoff}) were "
-                            "never delivered by a webhook and are missing locally: the "
-                            "backfill stopped early.",
-                            details={"missing": len(missing), "cutoff": cutoff})
+                            f"{len(missing)} {otype} objects created before the handler went "
+                            f"live ({go_live}; from {first} to {cutoff}) were never delivered "
+                            "by a webhook and are missing locally: the backfill stopped early.",
+                            details={"missing": len(missing), "go_live": go_live,
+                                     "first": first, "cutoff": cutoff})
+
+
+def _customer_keys(cus: dict) -> set[tuple]:
+    account = cus.get("_account")
+    keys = set()
+    if user := (cus.get("metadata") or {}).get("user_id"):
+        keys.add((account, "user", str(user)))
+    if email := str(cus.get("email") or "").strip().lower():
+        keys.add((account, "email", email))
+    return keys
+
+
+def _later_twins(ctx: CheckContext) -> set[str]:
+    """Customers created within the search lag after another one with the same user_id or
+    email (the second half of a search-then-create race)."""
+    first_seen: dict[tuple, int] = {}
+    out = set()
+    for cus in sorted(ctx.of("customer"), key=lambda o: (o.get("created") or 0, o["id"])):
+        if cus.get("deleted"):
+            continue
+        created = cus.get("created") or 0
+        keys = _customer_keys(cus)
+        if any(k in first_seen and created - first_seen[k] <= _SEARCH_LAG for k in keys):
+            out.add(cus["id"])
+        for k in keys:
+            first_seen.setdefault(k, created)
+    return out
+
+
+def _linked_customer_keys(ctx: CheckContext) -> set[tuple]:
+    """user_id / email of every customer the user DB links (from Stripe and from the row)."""
+    keys: set[tuple] = set()
+    for row in ctx.rows("customer"):
+        obj = ctx.get(row.get("stripe_id"))
+        if obj is not None:
+            keys |= _customer_keys(obj)
+            account = obj.get("_account")
+        else:
+            account = row.get("account")
+        if email := str(row.get("email") or "").strip().lower():
+            keys.add((account, "email", email))
+    return keys
 
 
 @check("ops.no_search_read_after_write", "FM-26", "Duplicate customers from "
