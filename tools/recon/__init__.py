@@ -2,7 +2,8 @@
 
     sync/        Stripe → local Parquet snapshot (list endpoints + events cursor, resumable)
     mapping      the user's mapping file; adapter   the user's DB → canonical frames
-    stripe_frames snapshot → canonical frames; match / classify / entitlements / gaps  rules
+    stripe_frames snapshot → canonical frames; match / classify / entitlements / gaps /
+                 payouts  rules
     bridge       bridge statement + verdict; engine  `reconcile` (frames in, results out)
     run          one run for an engagement; repair / apply  plans; store  stored runs
     report/      JSON, markdown, HTML

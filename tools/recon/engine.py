@@ -22,6 +22,7 @@ from tools.recon.gaps import find_webhook_gaps
 from tools.recon.mapping import Mapping
 from tools.recon.match import applied_states, fallback_match, remote_duplicates
 from tools.recon.models import Discrepancy, ReconRun
+from tools.recon.payouts import find_payout_breaks
 from tools.recon.repair import propose_fields
 from tools.recon.rules import DISC_SCHEMA
 from tools.recon.stripe_frames import OBJECT_FIELDS, _empty
@@ -99,6 +100,8 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     parts.append(find_webhook_gaps(events, processed, objects["webhook_endpoint"],
                                    min_run=opts.gap_min_run,
                                    grace_seconds=opts.gap_grace_seconds))
+    if "balance_transaction" in inp.objects:  # fetched per payout (?payout=), when available
+        parts.append(find_payout_breaks(objects["payout"], inp.objects["balance_transaction"]))
     disc = pl.concat(parts) if parts else pl.DataFrame(schema=DISC_SCHEMA)
     bridge = bridge_statements(inp.stripe, local, disc, inp.mapping)
     return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
