@@ -15,6 +15,7 @@ from core import audit
 from core.errors import ConfigError, EngagementNotFound
 from core.ids import new_id
 from core.models import EngagementRow
+from core.redact import redact_secrets
 from core.secrets import SecretBox
 
 Mode = Literal["test", "live"]
@@ -76,8 +77,9 @@ class Engagement(BaseModel):
 
 
 def key_hint(key: str) -> str:
-    prefix = key.rsplit("_", 1)[0] if key.count("_") >= 2 else key[:3]
-    return f"{prefix}_…{key[-4:]}"
+    """``sk_test_…abcd``: the same form the log redaction uses; never the key itself."""
+    hint = redact_secrets(key)
+    return hint if hint != key else f"…{key[-4:]}"
 
 
 def add(session: Session, box: SecretBox, spec: EngagementCreate, *, actor: str) -> Engagement:
