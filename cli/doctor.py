@@ -16,6 +16,7 @@ from cli.output import console
 from core.errors import FdeError
 from core.redact import redact_secrets
 from core.storage import schema_revision
+from tools.stripe.gateway import StripeGateway
 
 
 class Check(BaseModel):
@@ -48,13 +49,16 @@ def _database() -> str:
 
 
 def _stripe(engagement: str | None) -> tuple[Check, Check]:
+    built: list[StripeGateway] = []
+
     def key_mode() -> str:
-        info = wiring.key_info(engagement)
+        # Building the gateway parses the key and checks its mode, without any request.
+        built.append(wiring.gateway(engagement))
+        info = built[0].key_info
         return f"{info.kind} key, {info.mode} mode, matches the engagement"
 
     def reachable() -> str:
-        gateway = wiring.gateway(engagement)
-        account = gateway.account()
+        account = built[0].account()
         return f"{account.api_base} answers as {account.id}"
 
     mode = _run("stripe key", key_mode)

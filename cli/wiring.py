@@ -11,7 +11,7 @@ from core.secrets import secret_box
 from core.settings import Settings
 from tools.stripe.config import GatewayConfig
 from tools.stripe.gateway import StripeGateway
-from tools.stripe.keys import KeyInfo, parse_key
+from tools.stripe.keys import parse_key
 
 
 def actor() -> str:
@@ -45,11 +45,6 @@ def gateway(engagement: str | None) -> StripeGateway:
     if engagement is None:
         return StripeGateway(_default_config(settings))
     return StripeGateway(_engagement_config(settings, engagement))
-
-
-def key_info(engagement: str | None) -> KeyInfo:
-    """Parses the key and checks its mode against the engagement, without any request."""
-    return gateway(engagement).key_info
 
 
 def gateway_from_spec(settings: Settings, spec: EngagementCreate) -> StripeGateway:
