@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from pydantic import SecretStr, ValidationError
 from rich.table import Table
 
 from cli import context, wiring
 from cli.output import console, print_json, say
-from core import engagements
+from core import audit, engagements
 from core.errors import ConfigError
 from core.secrets import secret_box
 
@@ -79,6 +81,37 @@ def webhook_secret(
                           replace=replace)
     say(f"[green]stored[/] webhook secret {hint} for {name}"
         f"{' (previous secrets retired)' if replace else ''}")
+
+
+@app.command("integration")
+def integration(
+    name: Annotated[str, typer.Argument(help="engagement name")],
+    file: Annotated[Path | None, typer.Option(
+        "--file", exists=True, dir_okay=False,
+        help="integration.yaml to store: api_version, expected_livemode, handlers")] = None,
+) -> None:
+    """Show, or replace from --file, what the user declares about their integration (the
+    handlers per event type that the map and the checks compare Stripe against)."""
+    from tools.checks.engagement import profile_path
+    from tools.checks.sources import load_profile
+
+    settings = context.settings()
+    path = profile_path(settings, name)
+    with context.database().session() as session:
+        engagements.get(session, name)
+        if file is None:
+            print_json(load_profile(path).model_dump(mode="json"))
+            return
+        profile = load_profile(file)  # validated before anything is replaced
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=True))
+        tmp.replace(path)
+        audit.record(session, actor=wiring.actor(), action="engagement.integration.set",
+                     target=name, engagement=name,
+                     details={"handlers": len(profile.handlers),
+                              "api_version": profile.api_version})
+    say(f"[green]stored[/] integration profile for {name}: {len(profile.handlers)} handler(s)")
 
 
 @app.command("list")

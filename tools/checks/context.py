@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tools.checks.model import Input
 from tools.stripe.config import API_VERSION
@@ -44,6 +44,8 @@ class Delivery(BaseModel):
 
 class Profile(BaseModel):
     """What the engagement declares about its integration (integration.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key must not silently vanish
 
     api_version: str = Field(default=API_VERSION, description="the version the code is pinned to")
     expected_livemode: bool | None = None

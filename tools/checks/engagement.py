@@ -7,6 +7,8 @@ caller (no globals).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -29,12 +31,17 @@ from tools.recon.mapping import Mapping, load_mapping
 from tools.recon.sync import Snapshot, run_sync
 from tools.recon.sync.full import Lister
 
-__all__ = ["EngagementInputs", "engagement_context", "snapshot_for"]
+__all__ = ["EngagementInputs", "engagement_context", "profile_path", "snapshot_for"]
 
 
 class EngagementInputs(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     tables: dict[str, str] = Field(default_factory=dict)
+
+
+def profile_path(settings: Settings, engagement: str) -> Path:
+    """Where the engagement's integration.yaml (its declared handlers) lives."""
+    return settings.data_dir / "engagements" / engagement / "integration.yaml"
 
 
 def snapshot_for(settings: Settings, engagement: str) -> Snapshot:
@@ -87,7 +94,7 @@ def engagement_context(*, settings: Settings, db: Database, box: SecretBox, enga
     if mapping is not None:
         inputs.tables = {e.stripe_object: e.table for e in mapping.entities.values()
                          if e.stripe_object}
-    profile = load_profile(settings.data_dir / "engagements" / engagement / "integration.yaml")
+    profile = load_profile(profile_path(settings, engagement))
     if profile.expected_livemode is None:
         profile = profile.model_copy(update={"expected_livemode": eng.stripe_mode == "live"})
     deliveries = _deliveries(db, engagement, eng.stripe_api_base or settings.stripe_api_base,

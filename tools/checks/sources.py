@@ -80,9 +80,14 @@ def load_profile(path: str | Path | None) -> Profile:
     try:
         raw: Any = yaml.safe_load(Path(path).read_text()) or {}
         return Profile.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"integration profile {path} is invalid: {exc}",
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"integration profile {path} is not YAML: {exc}",
                           hint="keys: api_version, expected_livemode, handlers") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"integration profile {path} is invalid: {problems}",
+                          hint="keys: api_version, expected_livemode, handlers "
+                               "(event type -> handler name)") from None
 
 
 def build_context(*, snapshot: Snapshot | None, user: UserSystem | None,
