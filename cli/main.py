@@ -19,6 +19,8 @@ from cli import (
     triage,
 )
 from cli import map as map_cmd
+from cli.advise import advise_cmd
+from cli.design import app as design_app
 from cli.output import fail
 from core.errors import ConfigError, FdeError
 
@@ -42,6 +44,8 @@ app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("triage")(triage.triage)
 app.command("chat")(chat.chat)
+app.command("advise")(advise_cmd)
+app.add_typer(design_app, name="design")
 
 
 def main() -> None:

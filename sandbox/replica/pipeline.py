@@ -102,6 +102,7 @@ async def handle(engine: Engine, route: RouteDef | None, request: Request) -> Re
             at=engine.clock.now(), method=method, path=path,
             route=route.path if route else "(unrecognized)", status=status, account=account,
             idempotency_key=idem, fault=fault, replayed=replayed, request_id=request_id,
+            query=request.url.query, api_version=version,
         ),
     )
     return Response(body, status_code=status, headers=headers, media_type="application/json")

@@ -1,5 +1,7 @@
 """Request log: one row per API request (``/v1/…``; admin calls are not logged); totals by
-route, status and fault for tests and evals (e.g. API calls per synced object)."""
+route, status and fault for tests and evals (e.g. API calls per synced object). Each row
+keeps the raw query string and the API version answered with, as Stripe's own request log
+does, so a client's pagination, ``expand`` and version spread can be judged from it."""
 
 from __future__ import annotations
 
@@ -21,14 +23,17 @@ class LoggedRequest:
     fault: str | None
     replayed: bool
     request_id: str
+    query: str = ""
+    api_version: str | None = None
 
 
 def record(store: Store, entry: LoggedRequest) -> None:
     store.conn.execute(
         "INSERT INTO requests(at, method, path, route, status, account, idempotency_key, fault,"
-        " replayed, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " replayed, request_id, query, api_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (entry.at, entry.method, entry.path, entry.route, entry.status, entry.account,
-         entry.idempotency_key, entry.fault, int(entry.replayed), entry.request_id),
+         entry.idempotency_key, entry.fault, int(entry.replayed), entry.request_id,
+         entry.query, entry.api_version),
     )
 
 
@@ -56,7 +61,7 @@ def totals(store: Store, *, since_seq: int = 0) -> dict[str, Any]:
 
 def entries(store: Store, *, since_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     cols = ("seq", "at", "method", "path", "route", "status", "account", "idempotency_key",
-            "fault", "replayed", "request_id")
+            "fault", "replayed", "request_id", "query", "api_version")
     rows = store.conn.execute(
         f"SELECT {', '.join(cols)} FROM requests WHERE seq > ? ORDER BY seq LIMIT ?",
         (since_seq, limit),

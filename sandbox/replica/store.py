@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     route TEXT NOT NULL, status INTEGER NOT NULL, account TEXT, idempotency_key TEXT,
-    fault TEXT, replayed INTEGER NOT NULL DEFAULT 0, request_id TEXT);
+    fault TEXT, replayed INTEGER NOT NULL DEFAULT 0, request_id TEXT, query TEXT,
+    api_version TEXT);
 CREATE TABLE IF NOT EXISTS due_work (
     seq INTEGER PRIMARY KEY, due_at INTEGER NOT NULL, kind TEXT NOT NULL,
     account TEXT NOT NULL, payload TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
@@ -136,9 +137,17 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=5000")  # a generator may hold the file briefly
         self.conn.executescript(SCHEMA)
+        self._ensure_request_columns()
         self._ensure_balance_sums()
         self._depth = 0
         self._indexed: set[tuple[str, str]] = set()
+
+    def _ensure_request_columns(self) -> None:
+        """A request log made before ``query``/``api_version`` were recorded gains them."""
+        have = {row[1] for row in self.conn.execute("PRAGMA table_info(requests)")}
+        for column in ("query", "api_version"):
+            if column not in have:
+                self.conn.execute(f"ALTER TABLE requests ADD COLUMN {column} TEXT")
 
     def _ensure_balance_sums(self) -> None:
         """Create the running balance (and fill it, for a database made before it existed)."""

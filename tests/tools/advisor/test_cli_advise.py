@@ -1,0 +1,37 @@
+"""`fde advise` end to end: an engagement on the replica, its log read over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.test_bad_input import fde
+
+
+@pytest.mark.slow  # four CLI processes
+def test_fde_advise_reads_the_engagements_replica_log(replica, tmp_path):
+    env = {"FDE_ENGAGEMENT_STRIPE_KEY": replica.api_key}
+    added = fde("engagement", "add", "acme", "--api-base", replica.url, env=env)
+    assert added.returncode == 0, added.stderr
+    client = replica.client()
+    intent = client.v1.payment_intents.create(params={"amount": 700, "currency": "usd"})
+    replica.admin.set_clock(replica.admin.now(), freeze=True)
+    for _ in range(6):
+        replica.admin.advance_clock(30)
+        client.v1.payment_intents.retrieve(intent.id)
+
+    as_json = fde("advise", "--engagement", "acme", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    advice = json.loads(as_json.stdout)
+    polls = [f for f in advice["findings"] if f["kind"] == "polling_instead_of_webhooks"]
+    assert len(polls) == 1 and polls[0]["avoidable_calls"] == 5
+    table = fde("advise", "--engagement", "acme")
+    assert table.returncode == 0 and "polling_instead_of_webhooks" in table.stdout
+    assert replica.api_key not in as_json.stdout + table.stdout
+
+    bad = tmp_path / "log.jsonl"
+    bad.write_text('{"request_id": "req_1", "at": 1, "method": "GET", "path": "/v1/x"}\n')
+    failed = fde("advise", "--engagement", "acme", "--log", str(bad))
+    assert failed.returncode != 0 and "line 1: field 'status'" in failed.stderr
+    assert "fix:" in failed.stderr
