@@ -6,6 +6,7 @@ import typer
 from pydantic import ValidationError
 
 from cli import (
+    autopilot,
     chat,
     check,
     demo,
@@ -38,6 +39,7 @@ app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(recon.app, name="recon")
 app.add_typer(check.app, name="check")
 app.add_typer(map_cmd.app, name="map")
+app.add_typer(autopilot.app, name="autopilot")
 app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)

@@ -62,7 +62,7 @@ def save_findings(session: Session, engagement: str, found: Iterable[Finding], *
         body = stored.model_dump(mode="json")
         if row is None:
             session.execute(insert(findings).values(
-                id=f.id, engagement=engagement, fingerprint=fp, check_id=f.check,
+                id=new_id("fnd"), engagement=engagement, fingerprint=fp, check_id=f.check,
                 failure_mode=f.failure_mode, severity=f.severity, first_seen=now, last_seen=now,
                 resolved_at=None, body=body))
         else:
