@@ -21,8 +21,11 @@ from cli import (
 )
 from cli import map as map_cmd
 from cli.advise import advise_cmd
+from cli.blueprint import app as blueprint_app
 from cli.design import app as design_app
+from cli.learn import app as learn_app
 from cli.output import fail
+from cli.signals import signals as signals_cmd
 from core.errors import ConfigError, FdeError
 
 app = typer.Typer(
@@ -48,6 +51,9 @@ app.command("triage")(triage.triage)
 app.command("chat")(chat.chat)
 app.command("advise")(advise_cmd)
 app.add_typer(design_app, name="design")
+app.add_typer(blueprint_app, name="blueprint")
+app.add_typer(learn_app, name="learn")
+app.command("signals")(signals_cmd)
 
 
 def main() -> None:

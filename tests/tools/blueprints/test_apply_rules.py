@@ -1,0 +1,110 @@
+"""Approval, resumability, price versioning and audit entries of `apply`."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from core import audit
+from tests.tools.blueprints.conftest import changes, example
+from tools.blueprints import (
+    ApprovalRequired,
+    apply_plan,
+    approve_plan,
+    make_plan,
+    parse_blueprint,
+)
+from tools.blueprints.loader import LoadedBlueprint
+
+_CATALOG = {"kind": "catalog", "name": "t", "products": [{
+    "id": "prod_fde_test", "name": "Test", "prices": [
+        {"lookup_key": "t_monthly_eur", "currency": "eur", "unit_amount": "10.00",
+         "recurring": {"interval": "month"}},
+        {"lookup_key": "t_setup_gbp", "currency": "gbp", "unit_amount": "5.00"}]}]}
+
+
+def _loaded(data: dict, ctx) -> LoadedBlueprint:
+    return LoadedBlueprint(spec=parse_blueprint(data), base_dir=ctx.base_dir, source="test")
+
+
+def test_apply_without_approval_is_refused_and_writes_nothing(ctx) -> None:
+    loaded = example("catalog.yaml")
+    with pytest.raises(ApprovalRequired, match="has not been approved"):
+        apply_plan(loaded, ctx, approval=None)
+    with pytest.raises(ApprovalRequired, match="not an approval"):
+        apply_plan(loaded, ctx, approval="bpa_forged")
+    assert list(ctx.gateway.list_all("/v1/products")) == []
+
+
+def test_approval_binds_to_the_reviewed_plan(replica, ctx) -> None:
+    loaded = _loaded(_CATALOG, ctx)
+    plan = make_plan(loaded, ctx)
+    with pytest.raises(ApprovalRequired, match="not the reviewed"):
+        approve_plan(ctx, plan, approver="eng:ana", digest="0" * 16)
+    approval = approve_plan(ctx, plan, approver="eng:ana", digest=plan.digest)
+    # the account changes between review and apply: the approval no longer covers it
+    replica.client().v1.products.create(params={"id": "prod_fde_test", "name": "Other"})
+    with pytest.raises(ApprovalRequired, match="no longer matches the approved plan"):
+        apply_plan(loaded, ctx, approval=approval.token)
+
+
+def test_interrupted_apply_resumes_without_duplicates(replica, ctx, db) -> None:
+    loaded = _loaded(_CATALOG, ctx)
+    plan = make_plan(loaded, ctx)
+    approval = approve_plan(ctx, plan, approver="eng:ana", digest=plan.digest)
+    replica.admin.add_fault(method="POST", path="/v1/prices", kind="server_error", count=50)
+    with pytest.raises(Exception, match="500|server|error"):
+        apply_plan(loaded, ctx, approval=approval.token)
+    assert [p["id"] for p in ctx.gateway.list_all("/v1/products")] == ["prod_fde_test"]
+    assert list(ctx.gateway.list_all("/v1/prices")) == []
+    replica.admin.clear_faults()
+
+    report = apply_plan(loaded, ctx, approval=approval.token)
+    assert report.already_done == ["product:prod_fde_test"]
+    assert report.applied == ["price:t_monthly_eur", "price:t_setup_gbp"]
+    assert len(list(ctx.gateway.list_all("/v1/prices"))) == 2
+    assert make_plan(loaded, ctx).changes == []
+    with db.session() as session:
+        actions = [(e.action, e.target, e.actor) for e in audit.entries(session)]
+    assert sorted(actions) == sorted([
+        ("blueprint.approve", "blueprint:t", "eng:ana"),
+        ("blueprint.create", "product:prod_fde_test", "eng:ana"),
+        ("blueprint.create", "price:t_monthly_eur", "eng:ana"),
+        ("blueprint.create", "price:t_setup_gbp", "eng:ana")])
+
+
+def test_changed_amount_is_a_new_price_that_takes_the_lookup_key(ctx, converge) -> None:
+    converge(_loaded(_CATALOG, ctx), ctx)
+    old = next(ctx.gateway.list_all("/v1/prices", {"lookup_keys[]": "t_monthly_eur"}))
+    data = {**_CATALOG, "products": [{**_CATALOG["products"][0], "prices": [
+        {**_CATALOG["products"][0]["prices"][0], "unit_amount": "12.50"},
+        _CATALOG["products"][0]["prices"][1]]}]}
+    loaded = _loaded(data, ctx)
+    plan = make_plan(loaded, ctx)
+    assert changes(plan) == [("price:t_monthly_eur", "replace", ["unit_amount"])]
+    assert plan.changes[0].changes[0].before == 1000 and plan.changes[0].changes[0].after == 1250
+    converge(loaded, ctx)
+    holders = list(ctx.gateway.list_all("/v1/prices", {"lookup_keys[]": "t_monthly_eur"}))
+    assert [(p["unit_amount"], p["active"]) for p in holders] == [(1250, True)]
+    assert ctx.gateway.get(f"/v1/prices/{old['id']}")["active"] is False
+    assert make_plan(loaded, ctx).changes == []
+
+
+def test_price_removed_from_the_blueprint_is_deactivated(ctx, converge) -> None:
+    converge(_loaded(_CATALOG, ctx), ctx)
+    data = {**_CATALOG, "products": [{**_CATALOG["products"][0],
+                                      "prices": _CATALOG["products"][0]["prices"][:1]}]}
+    loaded = _loaded(data, ctx)
+    assert changes(make_plan(loaded, ctx)) == [("price:t_setup_gbp", "deactivate", ["active"])]
+    converge(loaded, ctx)
+    assert make_plan(loaded, ctx).changes == []
+
+
+def test_config_rows_and_items_are_recorded(ctx, db, converge) -> None:
+    converge(example("dunning.yaml"), ctx)
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT item_key, action, status FROM blueprint_items "
+                                 "WHERE item_key != '@started'")).all()
+        who = conn.execute(text("SELECT updated_by FROM blueprint_settings")).scalar_one()
+    assert rows == [("setting:dunning:standard-dunning", "create", "done")]
+    assert who == "eng:ana"

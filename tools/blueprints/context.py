@@ -1,0 +1,47 @@
+"""What a plan or an apply needs: the engagement, its gateway, the app DB, a clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import StripeRequestError
+from core.storage import Database
+from tools.stripe.gateway import StripeGateway
+
+__all__ = ["BlueprintContext"]
+
+
+@dataclass
+class BlueprintContext:
+    engagement: str
+    gateway: StripeGateway
+    db: Database
+    base_dir: Path = Path(".")
+    actor: str = "unknown"
+    clock: Callable[[], float] = time.time
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def fetch(self, path: str) -> dict[str, Any] | None:
+        """GET one object, None when Stripe answers 404."""
+        try:
+            return self.gateway.get(path)
+        except StripeRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+
+    def customers(self) -> list[dict[str, Any]]:
+        if "customers" not in self._cache:
+            self._cache["customers"] = list(self.gateway.list_all("/v1/customers"))
+        return self._cache["customers"]
+
+    def customer_by_email(self, email: str) -> dict[str, Any] | None:
+        found = list(self.gateway.list_all("/v1/customers", {"email": email}, page_size=10))
+        return found[0] if found else None

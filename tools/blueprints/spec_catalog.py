@@ -1,0 +1,115 @@
+"""Catalog blueprints: products and their prices, keyed by lookup key.
+
+Prices are immutable in Stripe: a changed amount, currency, interval or tier table is a new
+price that takes the lookup key over (``transfer_lookup_key``) while the old one is
+deactivated. Products carry a stable id of our choosing so a re-run finds them again.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from tools.blueprints.spec_common import Strict, check_currency, minor_units
+
+__all__ = ["CatalogBlueprint", "PriceSpec", "ProductSpec", "Recurring", "Tier"]
+
+_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+
+
+class Tier(Strict):
+    up_to: int | Literal["inf"]
+    unit_amount: str = "0"
+    flat_amount: str = "0"
+
+
+class Recurring(Strict):
+    interval: Literal["day", "week", "month", "year"]
+    interval_count: int = Field(1, ge=1, le=12)
+    usage_type: Literal["licensed", "metered"] = "licensed"
+    meter: str | None = Field(None, description="event_name of a billing meter (metered only)")
+
+
+class PriceSpec(Strict):
+    lookup_key: str
+    currency: str
+    unit_amount: str | None = Field(None, description="major units, e.g. '49.00'")
+    tiers_mode: Literal["graduated", "volume"] | None = None
+    tiers: list[Tier] | None = None
+    recurring: Recurring | None = None
+    nickname: str | None = None
+
+    @field_validator("lookup_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _KEY.fullmatch(value):
+            raise ValueError("lookup keys are 1-200 characters of letters, digits, _ . : -")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    @model_validator(mode="after")
+    def _amounts(self) -> PriceSpec:
+        if (self.unit_amount is None) == (self.tiers is None):
+            raise ValueError("give either unit_amount or tiers (with tiers_mode)")
+        if self.tiers is not None:
+            if self.tiers_mode is None:
+                raise ValueError("tiers need tiers_mode: graduated or volume")
+            if self.tiers[-1].up_to != "inf" or any(t.up_to == "inf" for t in self.tiers[:-1]):
+                raise ValueError("only the last tier has up_to: inf")
+        for amount in self.amounts():
+            minor_units(amount, self.currency)  # refuses sub-minor precision, names currency
+        return self
+
+    def amounts(self) -> list[str]:
+        if self.unit_amount is not None:
+            return [self.unit_amount]
+        return [a for t in self.tiers or [] for a in (t.unit_amount, t.flat_amount)]
+
+    def unit_minor(self) -> int | None:
+        return None if self.unit_amount is None else minor_units(self.unit_amount, self.currency)
+
+    def tier_rows(self) -> list[dict[str, int | str]]:
+        return [{"up_to": t.up_to, "unit_amount": minor_units(t.unit_amount, self.currency),
+                 "flat_amount": minor_units(t.flat_amount, self.currency)}
+                for t in self.tiers or []]
+
+    def tiers_fingerprint(self) -> str:
+        """Tiers as a short string kept in the price's metadata: Stripe returns tiers only
+        when expanded, and a price's tiers never change, so this is what a plan compares."""
+        return "|".join(f"{r['up_to']}:{r['unit_amount']}:{r['flat_amount']}"
+                        for r in self.tier_rows())
+
+
+class ProductSpec(Strict):
+    id: str = Field(description="stable product id, e.g. prod_fde_api (Stripe allows custom ids)")
+    name: str
+    description: str | None = None
+    prices: list[PriceSpec] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{3,200}", value):
+            raise ValueError("product ids are 3-200 letters, digits, _ or -")
+        return value
+
+
+class CatalogBlueprint(Strict):
+    kind: Literal["catalog"]
+    name: str
+    description: str | None = None
+    products: list[ProductSpec]
+
+    @model_validator(mode="after")
+    def _unique(self) -> CatalogBlueprint:
+        keys = [p.lookup_key for prod in self.products for p in prod.prices]
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        if dup:
+            raise ValueError(f"lookup keys must be unique; repeated: {', '.join(dup)}")
+        return self
