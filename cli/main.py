@@ -12,6 +12,7 @@ from cli import (
     demo,
     doctor,
     engagement,
+    eval_cmd,
     knowledge,
     recon,
     sandbox,
@@ -43,6 +44,7 @@ app.add_typer(recon.app, name="recon")
 app.add_typer(check.app, name="check")
 app.add_typer(map_cmd.app, name="map")
 app.add_typer(autopilot.app, name="autopilot")
+app.add_typer(eval_cmd.app, name="eval")
 app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)

@@ -1,0 +1,1 @@
+"""The eval suite: scenarios (world + ticket + expected), runner, scorers, reports."""

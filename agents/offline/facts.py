@@ -27,6 +27,10 @@ _PRODUCTS = {
     "webhooks": ("webhook", "event", "signature", "endpoint"),
 }
 
+# Whole words only: "ach" must not match "reaches" or "attached".
+_PRODUCT_WORDS = {p: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")s?\b")
+                  for p, words in _PRODUCTS.items()}
+
 
 def _amount(number: str) -> int | None:
     try:
@@ -51,5 +55,5 @@ def extract_facts(text: str) -> TicketFacts:
         ids=list(dict.fromkeys(_ID.findall(text))),
         amounts=amounts, currencies=list(dict.fromkeys(currencies)),
         dates=_DATE.findall(text), emails=list(dict.fromkeys(_EMAIL.findall(text))),
-        products=[p for p, words in _PRODUCTS.items() if any(w in lowered for w in words)],
+        products=[p for p, pattern in _PRODUCT_WORDS.items() if pattern.search(lowered)],
     )

@@ -23,6 +23,9 @@ __all__ = ["Candidate", "Evidence", "rank"]
 
 W_SUPPORT, W_SIMILARITY, W_OBJECTS, W_PRODUCTS = 0.40, 0.35, 0.20, 0.05
 WEAK = 0.3
+# A detector finding tests for its failure mode directly; a discrepancy matching a mode's
+# signal is circumstantial (one missing row fits several causes), so it supports less.
+CIRCUMSTANTIAL = 0.75
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Candidate:
     mode: FailureMode
     support: float = 0.0
     strong: bool = False
+    detected: bool = False  # a detector finding names this mode
     items: list[Evidence] = field(default_factory=list)
     similarity: float = 0.0
     objects: float = 0.0
@@ -76,6 +80,7 @@ def rank(modes: Sequence[FailureMode], evidence: Sequence[Evidence], *, ticket: 
             cand = candidates.setdefault(mode.id, Candidate(mode=mode))
             cand.items.append(item)
             cand.strong = cand.strong or strong
+            cand.detected = cand.detected or item.kind == "finding"
             cand.support = max(cand.support, weight)
     if not candidates:
         return []
@@ -84,6 +89,8 @@ def rank(modes: Sequence[FailureMode], evidence: Sequence[Evidence], *, ticket: 
     for cand in candidates.values():
         n = len(cand.items)
         support = min(1.0, cand.support * (0.85 + 0.05 * math.log2(n + 1)))
+        if not cand.detected:
+            support *= CIRCUMSTANTIAL
         cand.similarity = (sims[cand.mode.id] - lo) / (hi - lo) if hi > lo else 0.0
         cand.objects = 1.0 if any(item.ids & scope for item in cand.items) else 0.0
         cand.products = 1.0 if set(facts.products) & set(cand.mode.products) else 0.0

@@ -20,6 +20,7 @@ from tools.registry import ToolCall
 __all__ = ["OfflinePlanner", "classify_ticket"]
 
 CLOSE = 0.08  # two candidates within this score are "close": an engineer decides
+SIM_CLOSE = 0.15  # ... when the ticket also reads about as much like either of them
 MIN_SCORE = 0.45
 _LINKS = ("customer", "subscription", "invoice", "payment_intent", "charge", "latest_charge")
 
@@ -101,6 +102,15 @@ def _actions(cand: Candidate) -> list[ProposedAction]:
     return []
 
 
+def _close(top: Candidate, other: Candidate) -> bool:
+    """Two explanations are close when the evidence backs both equally (a detector finding
+    outweighs circumstantial discrepancies), their scores are near, and the ticket does not
+    tell them apart."""
+    return (other.mode.id != top.mode.id and other.detected == top.detected
+            and other.score >= top.score - CLOSE
+            and other.similarity >= top.similarity - SIM_CLOSE)
+
+
 class OfflinePlanner:
     name = "offline"
 
@@ -162,7 +172,7 @@ class OfflinePlanner:
     def _diagnosed(self, top: Candidate, ranked: list[Candidate], hypotheses: list[Hypothesis],
                    scope: set[str], ran: str, run: ToolRunner) -> Diagnosis:
         mode: FailureMode = top.mode
-        close = [c for c in ranked[1:] if c.mode.id != mode.id and c.score >= top.score - CLOSE]
+        close = [c for c in ranked[1:] if _close(top, c)]
         why: list[str] = []
         if close:
             why.append("two explanations are close: " + ", ".join(
@@ -175,7 +185,7 @@ class OfflinePlanner:
             refs = [h["id"] for h in hits.result.data]
         shown = sorted(top.items, key=lambda e: (not (e.ids & scope), e.id))[:3]
         lines = [f"Most likely {mode.id} ({mode.title}), confidence {top.score:.2f}.",
-                 f"Evidence ({len(top.items)} item(s) from {ran}):"]
+                 f"Evidence (from {ran}):"]
         lines += [f"- {_describe(item)}" for item in shown]
         if close:
             lines.append("Also plausible: " + "; ".join(

@@ -1,6 +1,7 @@
-"""The offline planner on sandbox worlds: a symptom-only ticket gets the right category and
-failure mode; every id and amount in the answer came out of that run's tool calls; a clean
-world gives "no defect found"; a double charge escalates (refund vs credit)."""
+"""The offline planner on sandbox worlds: for every bug switch a ticket can describe, a
+symptom-only ticket gets the right category and failure mode; every id and amount in the
+answer came out of that run's tool calls; a clean world gives "no defect found"; a double
+charge escalates (refund vs credit)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,25 @@ from tools.registry import default_registry
 
 _ID = re.compile(r"\b[a-z]{2,8}_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]{6,}(?::\d+)?\b")
 _NUMBER = re.compile(r"(?<![\w.:])\d{2,}(?![\w:])")
-SWITCHES = ["FM-02", "FM-11", "FM-19", "FM-33"]
-# Three world builds serve every test (built once per session, see conftest.world_tools);
-# several bugs live in one world, so each ticket must pick its own failure mode among them.
+# Every bug switch a ticket can describe, in a few shared worlds (built once per session, see
+# conftest.world_tools): several bugs live in one world, so each ticket must pick its own
+# failure mode among them. FM-01 (nothing is written at all) and FM-05 (endpoint version)
+# would explain every other bug away, and FM-08 needs an engagement declared live, so they
+# get worlds of their own.
 COMBINED = "FM-07,FM-11,FM-19,FM-33"
 DEMO = (0, "FM-02,FM-04,FM-13,FM-15", "tiny")  # the demo's bugs, shared with the CLI test
-WORLD = {"FM-02": DEMO, "FM-07": (7, COMBINED, "tiny"), "FM-11": (7, COMBINED, "tiny"),
-         "FM-19": (7, COMBINED, "tiny"), "FM-33": (7, COMBINED, "tiny"), "clean": (7, "", "tiny")}
+HANDLER = (7, "FM-03,FM-10,FM-12,FM-14,FM-17,FM-26", "tiny")
+REVERSALS = (4, "FM-16,FM-22,FM-24,FM-34", "tiny")  # seed 4: a transfer short of an invoice
+HISTORY = (7, "FM-06,FM-25,FM-32", "tiny")
+WORLD = {"clean": (7, "", "tiny"), "FM-01": (7, "FM-01", "tiny"), "FM-05": (7, "FM-05", "tiny"),
+         "FM-08": (7, "FM-08", "tiny"), "FM-30": (7, "FM-30", "tiny"),
+         **{fm: (7, COMBINED, "tiny") for fm in COMBINED.split(",")},
+         **{fm: world for world in (DEMO, HANDLER, REVERSALS, HISTORY)
+            for fm in world[1].split(",")}}
+QUICK = ["FM-02", "FM-11", "FM-19", "FM-33"]  # worlds the CLI and eval CI tests build anyway
+# FM-30: the duplicated meter events sit in Stripe's meter-event store, which no list
+# endpoint exposes; nothing synced reveals them (see test_usage_duplicates_are_not_invented).
+SWITCHES = [fm for fm in WORLD if fm.startswith("FM-") and fm != "FM-30"]
 
 
 def _triage(world_tools, case: str, ticket: str, embedder):  # noqa: ANN001, ANN202
@@ -46,7 +59,8 @@ def _grounded(result) -> None:  # noqa: ANN001
             assert number in outputs, f"amount {number} was not returned by any tool"
 
 
-@pytest.mark.parametrize("switch", SWITCHES)
+@pytest.mark.parametrize("switch", [pytest.param(s, marks=() if s in QUICK else pytest.mark.slow)
+                                    for s in SWITCHES])
 def test_symptom_ticket_gets_the_failure_mode(switch: str, world_tools, embedder):
     result = _triage(world_tools, switch, TICKETS[switch], embedder)
     d = result.diagnosis
@@ -56,6 +70,14 @@ def test_symptom_ticket_gets_the_failure_mode(switch: str, world_tools, embedder
     _grounded(result)
     assert not any(c["name"] in ("refund_payment", "credit_customer_balance",
                                  "annotate_customer") for c in result.tool_calls)
+
+
+@pytest.mark.slow
+def test_usage_duplicates_are_not_invented(world_tools, embedder):
+    """No tool can see FM-30's evidence, so the honest answer names no cause."""
+    result = _triage(world_tools, "FM-30", TICKETS["FM-30"], embedder)
+    assert result.diagnosis.outcome in ("no_defect_found", "cannot_prove")
+    assert result.diagnosis.failure_mode is None
 
 
 def test_double_charge_escalates_refund_vs_credit(world_tools, embedder):

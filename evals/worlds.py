@@ -1,0 +1,150 @@
+"""Built sandbox worlds as the triage tools see them: a recon snapshot of the replica store,
+the company database through its mapping, and the detectors over both.
+
+Worlds are cached on disk by (seed, bugs, size) — `sandbox.world.serve.built` never builds
+the same key twice, and a file lock lets parallel workers share one build. The snapshot is
+copied straight from the replica store (same rows the HTTP sync would fetch), so a case
+costs one recon run, not a server. Metadata injections are applied to a per-case copy of the
+snapshot, never to the shared one. The ground-truth manifest is never read here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from evals.scenario import WorldSpec
+
+__all__ = ["MAPPING_PATH", "WorldCache"]
+
+MAPPING_PATH = Path(__file__).resolve().parents[1] / "sandbox" / "usersys" / "mapping.yaml"
+
+
+def _snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
+    from tools.recon.sync import DEFAULT_TYPES, Snapshot
+
+    snap = Snapshot(target)
+    conn = sqlite3.connect(replica_db)
+    platform = conn.execute("SELECT value FROM meta WHERE key='platform_account'").fetchone()
+    platform_id = json.loads(platform[0])["id"] if platform else None
+    try:
+        for otype in DEFAULT_TYPES:
+            table = "events" if otype == "event" else "objects"
+            where, args = ("", ()) if otype == "event" else ("WHERE type = ?", (otype,))
+            rows = []
+            for account, data, deleted in conn.execute(
+                    f"SELECT account, data, deleted FROM {table} {where} ORDER BY seq", args):
+                obj = json.loads(data)
+                if otype != "event" and account != platform_id:
+                    obj["_account"] = account
+                if deleted:
+                    obj["_deleted"] = True
+                rows.append(obj)
+            snap.append(otype, rows, version=now, source=0, gen=1)
+    finally:
+        conn.close()
+    with snap.editing() as cp:
+        cp.complete = True
+        cp.last_sync_completed = now
+    return snap
+
+
+def _deliveries(replica_db: Path) -> list[Any]:
+    from tools.checks import Delivery
+
+    conn = sqlite3.connect(replica_db)
+    try:
+        return [Delivery(event_id=e, endpoint_id=ep, account=a, attempt=n, status=s,
+                         latency_ms=lat, error=err, at=at)
+                for e, ep, a, n, s, lat, err, at in conn.execute(
+                    "SELECT event_id, endpoint_id, account, attempt, status, latency_ms, error, "
+                    "at FROM deliveries ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+class WorldCache:
+    """Built worlds under `root`, shared by processes (file locks)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def build(self, spec: WorldSpec) -> tuple[Path, Path]:
+        """(world dir, snapshot dir) for the spec's (seed, bugs, size), built if missing."""
+        from filelock import FileLock
+
+        from sandbox.world import WorldConfig
+        from sandbox.world.build import REPLICA_DB, load_info
+        from sandbox.world.serve import built
+
+        seed, bugs, size = spec.world_key
+        config = WorldConfig.parse(seed=seed, size=size, bugs=bugs or None)
+        self.root.mkdir(parents=True, exist_ok=True)
+        snap_dir = self.root / f"snap-{config.key}"
+        with FileLock(str(self.root / f"{config.key}.lock")):
+            directory = built(config, self.root, log=lambda _: None)
+            if not (snap_dir / ".done").exists():
+                info = load_info(directory)
+                if snap_dir.exists():
+                    shutil.rmtree(snap_dir)
+                _snapshot_from_replica(directory / REPLICA_DB, snap_dir, now=info.now)
+                (snap_dir / ".done").touch()
+        return directory, snap_dir
+
+    def _case_snapshot(self, spec: WorldSpec, snap_dir: Path, case_id: str) -> Path:
+        """A copy of the shared snapshot with the spec's metadata injections applied."""
+        from tools.recon.sync import Snapshot
+
+        digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:10]
+        target = self.root / "cases" / f"{case_id}-{digest}"
+        if (target / ".done").exists():
+            return target
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(snap_dir, target)
+        snap = Snapshot(target)
+        for inj in spec.inject_metadata:
+            frame = snap.frame(inj.object_type)
+            frame = frame.filter(frame["account"].is_null()).sort(["created", "id"])
+            if inj.nth >= frame.height:
+                continue
+            row = frame.row(inj.nth, named=True)
+            obj = json.loads(row["data"])
+            obj["metadata"] = {**(obj.get("metadata") or {}), inj.key: inj.value}
+            snap.append(inj.object_type, [obj], version=row["version"] + 1, source=0, gen=1)
+        (target / ".done").touch()
+        return target
+
+    def tool_context(self, spec: WorldSpec, case_id: str) -> Any:
+        """A ToolContext over the world: snapshot, company DB, detectors — for one run."""
+        from sandbox.world.build import REPLICA_DB, USER_DB, load_info
+        from tools.checks import Profile, run_checks
+        from tools.checks.sources import build_context
+        from tools.envelope import ToolContext
+        from tools.recon.adapter import open_user_system
+        from tools.recon.mapping import load_mapping
+        from tools.recon.sync import Snapshot
+
+        directory, snap_dir = self.build(spec)
+        if spec.inject_metadata:
+            snap_dir = self._case_snapshot(spec, snap_dir, case_id)
+        info = load_info(directory)
+        snap = Snapshot(snap_dir)
+        mapping = load_mapping(MAPPING_PATH)
+        user = open_user_system(f"sqlite:///{directory / USER_DB}", mapping)
+        live = spec.engagement.livemode
+        name = spec.engagement.name
+
+        def findings() -> list[Any]:
+            ctx = build_context(snapshot=snap, user=user,
+                                deliveries=_deliveries(directory / REPLICA_DB),
+                                profile=Profile(expected_livemode=live), engagement=name,
+                                now=info.now if info else None)
+            return run_checks(ctx).findings
+
+        return ToolContext(engagement=name, snapshot=snap, user_system=user, mapping=mapping,
+                           expected_livemode=live, findings=findings)
