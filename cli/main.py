@@ -17,6 +17,7 @@ from cli import (
     recon,
     sandbox,
     serve,
+    shadow,
     stripe_cmd,
     triage,
 )
@@ -45,6 +46,7 @@ app.add_typer(check.app, name="check")
 app.add_typer(map_cmd.app, name="map")
 app.add_typer(autopilot.app, name="autopilot")
 app.add_typer(eval_cmd.app, name="eval")
+app.add_typer(shadow.app, name="shadow")
 app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)

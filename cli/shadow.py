@@ -1,0 +1,108 @@
+"""`fde shadow run|show|list`: replay a corpus into a primary and a candidate handler."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import SecretStr
+
+from cli import context
+from cli.output import console, say
+from tools.recon.adapter import open_user_system
+from tools.recon.mapping import load_mapping
+from tools.shadow import store
+from tools.shadow.corpus import load_corpus
+from tools.shadow.engine import ReplayOptions, run_webhook_replay
+from tools.shadow.errors import TargetError
+from tools.shadow.faults import FAULTS, check_faults
+from tools.shadow.replay import Target
+from tools.shadow.report import render_markdown, write_reports
+
+app = typer.Typer(help="Shadow tests: replay Stripe events into two handlers and compare.",
+                  no_args_is_help=True)
+SECRET_ENV = "FDE_SHADOW_WEBHOOK_SECRET"
+
+
+def _target(spec: str, state: str | None, secret: SecretStr, mapping_path: Path) -> Target:
+    name, sep, url = spec.partition("=")
+    if not sep or not url.startswith(("http://", "https://")):
+        raise TargetError(f"handler {spec!r} is not NAME=URL",
+                          hint="e.g. --primary v1=http://127.0.0.1:8001/webhooks/stripe")
+    if not state:
+        raise TargetError(f"handler {name!r} needs its own user database (a -state DSN)")
+    user = open_user_system(state, load_mapping(mapping_path))
+    return Target(name=name, url=url, secret=secret, user=user)
+
+
+@app.command("run")
+def run(
+    corpus: Annotated[Path, typer.Option(help="JSON Lines corpus of Stripe events")],
+    primary: Annotated[str, typer.Option(help="NAME=URL of the current handler")],
+    candidate: Annotated[str, typer.Option(help="NAME=URL of the new handler")],
+    primary_state: Annotated[str, typer.Option(help="DSN of the primary's own user DB")],
+    candidate_state: Annotated[str, typer.Option(help="DSN of the candidate's own user DB")],
+    mapping: Annotated[Path, typer.Option(help="mapping file of the user's tables")],
+    fault: Annotated[list[str] | None, typer.Option(help=f"{'|'.join(FAULTS)}|all")] = None,
+    only: Annotated[str | None, typer.Option(help="replay only 'clean' or one fault")] = None,
+    seed: Annotated[int, typer.Option(help="fault seed (same seed, same plan)")] = 0,
+    focus: Annotated[str | None, typer.Option(help="print mismatches of this event")] = None,
+    engagement: Annotated[str | None, typer.Option("--engagement", "-e")] = None,
+    out: Annotated[Path | None, typer.Option(help="report folder")] = None,
+) -> None:
+    """Replay, compare, inject faults; store the run and write JSON/markdown/HTML reports.
+    The signing secret comes from FDE_SHADOW_WEBHOOK_SECRET or a hidden prompt."""
+    secret = SecretStr(os.environ.get(SECRET_ENV) or typer.prompt(
+        "webhook signing secret (whsec_…)", hide_input=True))
+    faults = list(FAULTS) if fault == ["all"] else check_faults(list(fault or []))
+    if only is not None:
+        faults = [] if only == "clean" else check_faults([only])
+    events = load_corpus(corpus)
+    repro = " ".join(["fde shadow run", f"--corpus {shlex.quote(str(corpus))}",
+                      f"--primary {shlex.quote(primary)}",
+                      f"--candidate {shlex.quote(candidate)}",
+                      f"--primary-state {shlex.quote(primary_state)}",
+                      f"--candidate-state {shlex.quote(candidate_state)}",
+                      f"--mapping {shlex.quote(str(mapping))}"])
+    report = run_webhook_replay(
+        events, _target(primary, primary_state, secret, mapping),
+        _target(candidate, candidate_state, secret, mapping), load_mapping(mapping),
+        ReplayOptions(faults=faults, seed=seed, engagement=engagement, repro=repro))
+    with context.database().session() as session:
+        store.save_run(session, report)
+    folder = out or context.settings().data_dir / "shadow" / report.run.id
+    paths = write_reports(report, folder)
+    colour = {"PASS": "green", "FAIL": "red"}.get(report.verdict.value, "yellow")
+    say(f"run {report.run.id}: [{colour}]{report.verdict.value}[/] — "
+        f"{len(report.mismatches)} mismatches, noise removed {report.noise.removed}")
+    for reason in report.reasons:
+        say(f"  {reason}")
+    shown = [m for m in report.top_mismatches if focus in (None, m.event_id)]
+    for m in shown:
+        say(f"  {m.invariant} · {m.event_type} · {m.fault or 'clean'}: {m.detail}")
+        say(f"    repro: {m.repro}")
+    say(f"  reports: {paths['json']}, {paths['md']}, {paths['html']}")
+
+
+@app.command("show")
+def show(run_id: str,
+         fmt: Annotated[str, typer.Option("--format", help="md or json")] = "md") -> None:
+    """A stored run."""
+    with context.database().session() as session:
+        result = store.get_run(session, run_id)
+    if fmt == "json":
+        console.print_json(result.model_dump_json())
+    else:
+        console.print(render_markdown(result), markup=False, highlight=False)
+
+
+@app.command("list")
+def list_(engagement: Annotated[str | None, typer.Option("--engagement", "-e")] = None) -> None:
+    """Stored runs, newest first."""
+    with context.database().session() as session:
+        for r in store.list_runs(session, engagement):
+            say(f"{r.id}  {r.engagement or '-'}  {r.started_at:%Y-%m-%d %H:%M}  {r.verdict}  "
+                f"{r.primary} vs {r.candidate}  {r.mismatches} mismatches")

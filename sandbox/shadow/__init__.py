@@ -1,0 +1,1 @@
+"""Scenario scripts that drive the Stripe replica to produce shadow-test corpora."""

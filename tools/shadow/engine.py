@@ -1,0 +1,170 @@
+"""A webhook-replay shadow run: clean replay (primary, candidate, primary) compared with the
+noise filter, then the fault matrix (each fault replayed into both handlers, invariants
+checked on each), all folded into one `ShadowRun`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import httpx
+from pydantic import BaseModel, Field
+
+from core.ids import new_id
+from tools.recon.mapping import Mapping
+from tools.shadow.attribute import classify_state
+from tools.shadow.compare import diff_runs
+from tools.shadow.corpus import Corpus
+from tools.shadow.faults import check_faults, plan_for
+from tools.shadow.invariants import (
+    INVARIANTS,
+    MATRIX_INVARIANTS,
+    Violation,
+    evaluate,
+    processing_probe,
+)
+from tools.shadow.models import FaultCell, Mismatch, MoneyImpact, RunInfo, ShadowRun, Verdict
+from tools.shadow.replay import Capture, Target, TargetUnreachable, replay
+from tools.shadow.truth import Policy, Truth
+
+__all__ = ["PrimaryCache", "ReplayOptions", "run_webhook_replay"]
+
+TOP = 10
+PrimaryCache = dict[str, Capture]
+
+
+class ReplayOptions(BaseModel):
+    faults: list[str] = Field(default_factory=list)
+    seed: int = 0
+    policy: Policy = Field(default_factory=Policy)
+    engagement: str | None = None
+    repro: str = "fde shadow run"  # the command line that reproduces this run
+
+
+def _repro(base: str, fault: str | None, seed: int, event_id: str | None) -> str:
+    parts = [base, f"--only {fault or 'clean'}", f"--seed {seed}"]
+    if event_id:
+        parts.append(f"--focus {event_id}")
+    return " ".join(parts)
+
+
+class _Runner:
+    def __init__(self, corpus: Corpus, truth: Truth) -> None:
+        self.corpus, self.truth = corpus, truth
+        self.clients: dict[str, httpx.Client] = {}
+
+    def run(self, target: Target, fault: str | None, seed: int) -> Capture:
+        client = self.clients.setdefault(target.name, httpx.Client(timeout=target.timeout))
+        probe = processing_probe(self.truth, target.user) if target.user else None
+        return replay(target, self.corpus, plan_for(self.corpus, fault, seed), http=client,
+                      after_delivery=probe)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+def _violations(corpus: Corpus, truth: Truth, capture: Capture, fault: str | None,
+                seed: int) -> list[Violation]:
+    plan = plan_for(corpus, fault, seed)
+    return evaluate(corpus, truth, capture, {p: corpus.events[d.index]["type"]
+                                             for p, d in enumerate(plan)})
+
+
+def _new(cand: list[Violation], prim: list[Violation]) -> list[Violation]:
+    known = {(v.invariant, v.source) for v in prim}
+    return [v for v in cand if (v.invariant, v.source) not in known]
+
+
+def _as_mismatch(v: Violation, fault: str | None) -> Mismatch:
+    return Mismatch(kind="invariant", invariant=v.invariant, event_type=v.event_type,
+                    event_id=v.event_id, object_id=v.source, fault=fault, detail=v.detail,
+                    amount_minor=v.amount_minor, currency=v.currency)
+
+
+def run_webhook_replay(
+    corpus: Corpus, primary: Target, candidate: Target, mapping: Mapping,
+    options: ReplayOptions, *, cache: PrimaryCache | None = None,
+) -> ShadowRun:
+    """`cache` keeps the primary's captures across runs on the same corpus and seed (one
+    correct primary against many candidates); without it the primary is run around the
+    candidate so time-derived noise is caught."""
+    faults = check_faults(list(options.faults))
+    truth = Truth(corpus, options.policy)
+    info = RunInfo(id=new_id("shd"), mode="webhook_replay", engagement=options.engagement,
+                   primary=primary.name, candidate=candidate.name,
+                   api_version=corpus.api_version, corpus_hash=corpus.hash,
+                   corpus_events=len(corpus), fault_seed=options.seed, faults=faults,
+                   started_at=datetime.now(UTC))
+    runner = _Runner(corpus, truth)
+    cache = {} if cache is None else cache
+
+    def primary_run(tag: str, fault: str | None) -> Capture:
+        key = f"{corpus.hash}:{options.seed}:{fault}:{tag}"
+        if key not in cache:
+            cache[key] = runner.run(primary, fault, options.seed)
+        return cache[key]
+
+    try:
+        first = primary_run("1", None)
+        clean = runner.run(candidate, None, options.seed)
+        second = primary_run("2", None)
+        fault_runs = {f: (primary_run("1", f), runner.run(candidate, f, options.seed))
+                      for f in faults}
+    except TargetUnreachable as exc:
+        info.finished_at = datetime.now(UTC)
+        return ShadowRun(run=info, verdict=Verdict.INCONCLUSIVE,
+                         reasons=[f"{exc.target} could not be reached: {exc.reason}"])
+    finally:
+        runner.close()
+
+    diffs = diff_runs(corpus, mapping, first, clean, second)
+    prim_v = _violations(corpus, truth, first, None, options.seed)
+    cand_v = _violations(corpus, truth, clean, None, options.seed)
+    mismatches = [m for m in diffs.http]
+    clean_new = _new(cand_v, prim_v)
+    mismatches += [_as_mismatch(v, None) for v in clean_new]
+    explained = {v.source for v in clean_new}
+    mismatches += classify_state(corpus, mapping, clean, diffs.state, explained=explained,
+                                 entitlement_entity=options.policy.entitlement_entity)
+    cells: list[FaultCell] = []
+    reported = {(v.invariant, v.source) for v in clean_new}
+    clean_broken = {v.invariant for v in cand_v}
+    for fault, (prim_cap, cand_cap) in fault_runs.items():
+        pv = _violations(corpus, truth, prim_cap, fault, options.seed)
+        cv = _violations(corpus, truth, cand_cap, fault, options.seed)
+        for inv in MATRIX_INVARIANTS:
+            mine = [v for v in cv if v.invariant == inv]
+            cells.append(FaultCell(
+                fault=fault, invariant=inv,
+                primary="broken" if any(v.invariant == inv for v in pv) else "holds",
+                candidate="broken" if mine else "holds",
+                candidate_in_clean_run="broken" if inv in clean_broken else "holds",
+                violations=len(mine), example=mine[0].detail if mine else None))
+        for v in _new(cv, pv):
+            if (v.invariant, v.source) not in reported:
+                reported.add((v.invariant, v.source))
+                mismatches.append(_as_mismatch(v, fault))
+    for m in mismatches:
+        m.repro = _repro(options.repro, m.fault, options.seed, m.event_id)
+    reasons = [f"the primary itself breaks {INVARIANTS[i]!r}"
+               for i in sorted({v.invariant for v in prim_v})]
+    money: dict[str, list[int]] = {}
+    for m in mismatches:
+        if m.amount_minor is not None and m.currency:
+            money.setdefault(m.currency, []).append(m.amount_minor)
+    order = {"invariant": 0, "http_status": 1, "state": 2, "http_body": 3}
+    ranked = sorted(mismatches, key=lambda m: (order[m.kind], -(m.amount_minor or 0)))
+    info.finished_at = datetime.now(UTC)
+    return ShadowRun(
+        run=info, verdict=Verdict.FAIL if mismatches else Verdict.PASS, reasons=reasons,
+        totals={"events": len(corpus), "deliveries_clean": len(clean.attempts),
+                "fault_runs": len(fault_runs), "mismatches": len(mismatches),
+                "state_diffs": len(diffs.state), "http_diffs": len(diffs.http),
+                "cells_broken": sum(c.candidate == "broken" for c in cells)},
+        noise=diffs.noise,
+        by_event_type=dict(Counter(m.event_type or "(none)" for m in mismatches)),
+        state_diffs=diffs.state, fault_matrix=cells,
+        money_impact=[MoneyImpact(currency=c, amount_minor=sum(v), mismatches=len(v))
+                      for c, v in sorted(money.items())],
+        top_mismatches=ranked[:TOP], mismatches=ranked)

@@ -1,0 +1,20 @@
+"""Errors of the shadow room (subclasses of core.errors, each with a hint)."""
+
+from __future__ import annotations
+
+from core.errors import ConfigError, NotFoundError
+
+__all__ = ["CorpusError", "ShadowRunNotFound", "TargetError"]
+
+
+class CorpusError(ConfigError):
+    default_hint = ("a corpus is JSON Lines: one Stripe event object per line "
+                    "(record one with `fde shadow record` or a scenario script)")
+
+
+class TargetError(ConfigError):
+    default_hint = "give each handler as NAME=URL with --secret and --state DSN"
+
+
+class ShadowRunNotFound(NotFoundError):
+    default_hint = "list runs with `fde shadow list`"
