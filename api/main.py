@@ -7,10 +7,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import health, webhooks
-from core.errors import FdeError, NotFoundError, PermissionDenied
+from api.errors import ERRORS, status_for
+from api.routes import (
+    assistants,
+    engagements,
+    escalations,
+    health,
+    maps,
+    metrics,
+    recon,
+    runs,
+    threads,
+    triage,
+    webhooks,
+)
+from api.runs.runtime import Runtime
+from core.errors import FdeError
 from core.ids import new_id
 from core.logging import get_logger
 from core.settings import Settings
@@ -19,18 +34,28 @@ from core.storage import Database, open_database
 log = get_logger("api")
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+def create_app(settings: Settings, *, database: Database | None = None,
+               workers: int | None = None) -> FastAPI:
+    """``workers``: run workers in this process (default FDE_API_WORKERS; 0 = none)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = database or open_database(settings)
-        yield
-        if database is None:
-            app.state.db.dispose()
+        runtime = Runtime(settings, app.state.db)
+        app.state.runtime = runtime.open(
+            workers=settings.api_workers if workers is None else workers)
+        try:
+            yield
+        finally:
+            await runtime.close()
+            if database is None:
+                app.state.db.dispose()
 
     app = FastAPI(title="fde-ops", version=health.VERSION, lifespan=lifespan)
     app.state.settings = settings
-    app.include_router(health.router)
-    app.include_router(webhooks.router)
+    for module in (health, webhooks, assistants, threads, runs, escalations, triage,
+                   engagements, recon, maps, metrics):
+        app.include_router(module.router, responses=ERRORS)
 
     @app.middleware("http")
     async def _request_log(
@@ -47,8 +72,19 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
     @app.exception_handler(FdeError)
     async def _fde_error(_: Request, exc: FdeError) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFoundError) else 403 if isinstance(
-            exc, PermissionDenied) else 400
-        return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=status)
+        return JSONResponse({"detail": exc.message, "hint": exc.hint},
+                            status_code=status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            problems.append(f"{where}: {err.get('msg')}")
+        return JSONResponse({"detail": "invalid request: " + "; ".join(problems),
+                             "hint": "see the OpenAPI schema at /docs for the expected shape",
+                             "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg"),
+                                         "type": e.get("type")} for e in exc.errors()]},
+                            status_code=422)
 
     return app

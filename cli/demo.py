@@ -66,7 +66,25 @@ def demo() -> None:
         api = create_app(settings, database=context.database())
         _banner(settings.api_url, world.replica_url, world.handler_url,
                 sum(world.info.counts.values()))
+        _print_token(demo_token())
         uvicorn.run(api, host=settings.api_host, port=settings.api_port, log_config=None)
+
+
+def demo_token() -> str:
+    """A fresh admin API token for this demo session (tokens are never stored in clear,
+    so each start mints one)."""
+    from api.auth import create_token
+    from core.ids import new_id
+
+    with context.database().session() as session:
+        return create_token(session, f"demo-{new_id('u')[-8:].lower()}", "admin",
+                            actor=wiring.actor()).token
+
+
+def _print_token(token: str) -> None:
+    # Printed without redaction on purpose: it is the demo user's only copy.
+    console.print(f"  API token       {token}   (admin; send as `Authorization: Bearer …`)\n",
+                  markup=False, highlight=False, soft_wrap=True)
 
 
 def _banner(api_url: str, replica_url: str, handler_url: str, objects: int) -> None:

@@ -14,12 +14,14 @@ from cli import (
     engagement,
     eval_cmd,
     knowledge,
+    queue,
     recon,
     sandbox,
     serve,
     shadow,
     stripe_cmd,
     triage,
+    users,
 )
 from cli import map as map_cmd
 from cli.advise import advise_cmd
@@ -47,6 +49,8 @@ app.add_typer(map_cmd.app, name="map")
 app.add_typer(autopilot.app, name="autopilot")
 app.add_typer(eval_cmd.app, name="eval")
 app.add_typer(shadow.app, name="shadow")
+app.add_typer(queue.app, name="queue")
+app.add_typer(users.app, name="users")
 app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)

@@ -23,68 +23,14 @@ from core.redact import redact_secrets
 __all__ = ["engagement_tools", "triage"]
 
 
-def _knowledge() -> Any:
-    """The pattern index opener when it has been built (`fde knowledge index`), else None."""
-    from knowledge.config import load_knowledge_settings
-    from knowledge.index import open_index
-
-    ks = load_knowledge_settings()
-    if ks.chroma_url is None and not ks.effective_chroma_path.exists():
-        return None
-    return lambda: open_index(ks)
-
-
 @contextmanager
 def engagement_tools(name: str, *, sync: bool = True) -> Iterator[Any]:
-    """A `ToolContext` over a stored engagement: its gateway (closed on exit), its recon
-    snapshot (synced first unless ``sync`` is False), its user system and mapping, the
-    detectors over the same inputs, and the pattern index if one was built."""
-    from sqlalchemy import select
+    """`agents.wiring.engagement_tools` for this CLI invocation; warnings are printed."""
+    from agents.wiring import engagement_tools as build
 
-    from core import engagements
-    from core.models import EngagementRow
-    from core.secrets import secret_box
-    from tools.checks.engagement import EngagementInputs, engagement_context, snapshot_for
-    from tools.checks.runner import run_checks
-    from tools.envelope import ToolContext
-    from tools.recon.adapter import open_user_system
-    from tools.recon.errors import UserSystemUnreachable
-    from tools.recon.mapping import load_mapping
-
-    settings = context.settings()
-    db = context.database()
-    box = secret_box(settings)
-    with db.session() as session:
-        eng = engagements.get(session, name)  # EngagementNotFound → clear error
-        row = session.scalar(select(EngagementRow).where(EngagementRow.name == name))
-        dsn_token = row.user_db_dsn_encrypted if row else None
-    gateway = wiring.gateway(name)
-    try:
-        inputs = EngagementInputs()
-        checks_ctx = engagement_context(settings=settings, db=db, box=box, engagement=name,
-                                        gateway=gateway if sync else None, sync=sync,
-                                        inputs=inputs)
-        for warning in inputs.warnings:
-            say(f"[yellow]warning:[/] {warning}")
-        user = mapping = None
-        if dsn_token and eng.mapping_path:
-            mapping = load_mapping(eng.mapping_path)
-            try:
-                user = open_user_system(box.open(dsn_token), mapping)
-            except UserSystemUnreachable as exc:
-                say(f"[yellow]warning:[/] {exc}")
-        snap = snapshot_for(settings, name)
-        tools = ToolContext(
-            engagement=name, gateway=gateway, snapshot=snap if snap.root.exists() else None,
-            user_system=user, mapping=mapping, expected_livemode=eng.stripe_mode == "live",
-            knowledge=_knowledge(), findings=lambda: run_checks(checks_ctx).findings)
-        try:
-            yield tools
-        finally:
-            if user is not None:
-                user.engine.dispose()
-    finally:
-        gateway.close()
+    with build(context.settings(), context.database(), name, sync=sync,
+               warn=lambda w: say(f"[yellow]warning:[/] {w}")) as tools:
+        yield tools
 
 
 def _print(result: Any) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import getpass
 
+from agents.wiring import engagement_gateway, with_updates
 from cli import context
-from core import engagements
 from core.engagements import EngagementCreate
-from core.secrets import secret_box
 from core.settings import Settings
 from tools.stripe.config import GatewayConfig
 from tools.stripe.gateway import StripeGateway
@@ -27,24 +26,11 @@ def _default_config(settings: Settings) -> GatewayConfig:
     return GatewayConfig.from_settings(settings, expected_mode=mode)
 
 
-def _engagement_config(settings: Settings, name: str) -> GatewayConfig:
-    with context.database().session() as session:
-        eng = engagements.get(session, name)
-        key = engagements.stripe_key(session, secret_box(settings), name)
-    config = GatewayConfig.from_settings(
-        settings, expected_mode=eng.stripe_mode, tier=eng.tier, api_key=key
-    )
-    updates: dict[str, object] = {"allow_live_money": eng.allow_live_money}
-    if eng.stripe_api_base:
-        updates["api_base"] = eng.stripe_api_base
-    return _with(config, **updates)
-
-
 def gateway(engagement: str | None) -> StripeGateway:
     settings = context.settings()
     if engagement is None:
         return StripeGateway(_default_config(settings))
-    return StripeGateway(_engagement_config(settings, engagement))
+    return engagement_gateway(settings, context.database(), engagement)
 
 
 def gateway_from_spec(settings: Settings, spec: EngagementCreate) -> StripeGateway:
@@ -53,10 +39,5 @@ def gateway_from_spec(settings: Settings, spec: EngagementCreate) -> StripeGatew
         settings, expected_mode=spec.stripe_mode, api_key=spec.stripe_key
     )
     if spec.stripe_api_base:
-        config = _with(config, api_base=spec.stripe_api_base)
+        config = with_updates(config, api_base=spec.stripe_api_base)
     return StripeGateway(config)
-
-
-def _with(config: GatewayConfig, **updates: object) -> GatewayConfig:
-    """A changed copy that is validated again (model_copy would skip the URL check)."""
-    return GatewayConfig.model_validate({**config.model_dump(), **updates})

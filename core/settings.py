@@ -59,6 +59,24 @@ class Settings(BaseSettings):
         default=None, description="Fernet key for secrets at rest; generated in data_dir if unset"
     )
 
+    # -- API: run queue, streams, escalations ([G]) --
+    api_workers: int = Field(default=2, ge=0, le=64,
+                             description="in-process run workers of `fde serve` (0: none)")
+    api_run_lease_seconds: float = Field(
+        default=30.0, gt=0, description="a run's lease; renewed while it runs, re-claimed after"
+    )
+    api_poll_seconds: float = Field(default=0.5, gt=0,
+                                    description="how often idle workers look for queued runs")
+    api_sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    api_escalation_claim_seconds: float = Field(default=900.0, gt=0)
+    api_two_approver_minor: int = Field(
+        default=50_000, ge=0,
+        description="money actions above this (minor units) need two different approvers",
+    )
+    api_graphs: str = Field(
+        default="", description="extra assistants: name=module:factory,... (factory(checkpointer))"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:

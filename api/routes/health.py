@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.auth import Viewer
 from core.errors import StorageError
 from core.storage import check_connection, schema_revision
 
@@ -46,13 +47,14 @@ def healthz(request: Request) -> Health | JSONResponse:
 
 
 @router.get("/info", response_model=Info)
-def info(request: Request) -> Info:
+def info(request: Request, _: Viewer) -> Info:
     settings = request.app.state.settings
     return Info(
         name="fde-ops",
         version=VERSION,
         database_backend=request.app.state.db.engine.dialect.name,
         stripe_api_base=settings.stripe_api_base,
-        # The flags LangGraph SDK clients look for; the streaming API arrives in [G].
-        flags={"assistants": False, "crons": False, "langsmith": False},
+        # The flags LangGraph SDK clients look for: assistants are fixed graphs, resumes
+        # are strict (a wrong interrupt id is refused), no crons, no LangSmith.
+        flags={"assistants": True, "crons": False, "langsmith": False, "strict_resume": True},
     )

@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.auth import Viewer
 from core import engagements
 from core.errors import FdeError
 from core.secrets import secret_box
@@ -117,7 +118,7 @@ async def receive(
 
 
 @router.get("/webhooks/stripe/{engagement}/events", response_model=list[InboxEvent])
-def received_events(engagement: str, request: Request,
+def received_events(engagement: str, request: Request, _: Viewer,
                     since_seq: Annotated[int, Query(ge=0)] = 0,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[InboxEvent]:
     """Events the receiver stored for the engagement (bodies not included)."""
@@ -127,7 +128,7 @@ def received_events(engagement: str, request: Request,
 
 
 @router.get("/webhooks/stripe/{engagement}/edges", response_model=list[EdgeHealth])
-def edges(engagement: str, request: Request) -> list[EdgeHealth]:
+def edges(engagement: str, request: Request, _: Viewer) -> list[EdgeHealth]:
     """Live health of the event-type → receiver edges of the integration map."""
     with request.app.state.db.session() as session:
         engagements.get(session, engagement)

@@ -12,6 +12,7 @@ from api.main import create_app
 from core.server_thread import ServerThread
 from core.settings import load_settings
 from sandbox.replica.testing import running_replica
+from tests.api.api_helpers import bearer
 from tests.api.webhook_helpers import add_engagement, sign
 from tools.webhooks import inbox
 
@@ -21,6 +22,7 @@ def test_replica_delivery_reaches_the_live_map_and_replays_are_rejected(tmp_path
     app = create_app(settings)
     with running_replica(tmp_path / "replica.db") as replica, ServerThread(app) as api:
         add_engagement(app.state.db, settings, secrets=())
+        auth = bearer(app.state.db, "viewer")
         client = replica.client()
         endpoint = client.v1.webhook_endpoints.create(params={
             "url": f"{api.url}/webhooks/stripe/acme", "enabled_events": ["customer.created"]})
@@ -34,7 +36,7 @@ def test_replica_delivery_reaches_the_live_map_and_replays_are_rejected(tmp_path
         edge = None
         deadline = started + 30  # generous on a busy machine; the latency is reported
         while time.monotonic() < deadline:
-            edges = httpx.get(f"{api.url}/webhooks/stripe/acme/edges").json()
+            edges = httpx.get(f"{api.url}/webhooks/stripe/acme/edges", headers=auth).json()
             edge = next((e for e in edges if e["event_type"] == "customer.created"), None)
             if edge:
                 break

@@ -1,0 +1,175 @@
+"""Creating runs (with the checks a client deserves a clear 4xx for), cancelling them, and
+reading a thread's state and history from the checkpointer. Plain functions over the
+runtime, so JSON routes, HTML pages and the CLI share them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from api import escalations
+from api.auth import Principal
+from api.errors import Conflict
+from api.runs import events, store
+from api.runs.events import to_jsonable
+from api.runs.models import Checkpoint, Interrupt, Run, RunCreate, ThreadState, ThreadTask
+from api.tables import runs
+from core import audit
+from core.errors import ConfigError, NotFoundError
+from core.ids import new_id
+
+__all__ = ["cancel_run", "create_run", "thread_history", "thread_state"]
+
+
+class UnknownAssistant(NotFoundError):
+    default_hint = "list assistants with POST /assistants/search (triage, investigate, review)"
+
+
+def _pending(rt: Any, assistant_id: str, thread_id: str) -> dict[str, Any]:
+    graph = rt.graphs[assistant_id]
+    snap = graph.get_state({"configurable": {"thread_id": thread_id}})
+    return {i.id: i.value for i in snap.interrupts}
+
+
+def _check_resume(rt: Any, assistant_id: str, thread_id: str, resume: Any) -> dict[str, Any]:
+    """Strict resume (as agents.triage.run): the answer must name the pending interrupt."""
+    pending = _pending(rt, assistant_id, thread_id)
+    if not pending:
+        raise Conflict(f"thread {thread_id} is not waiting for a decision",
+                       hint="only a thread whose status is `interrupted` can be resumed")
+    if not isinstance(resume, dict) or not resume:
+        raise ConfigError("command.resume must map the pending interrupt id to the decision",
+                          hint=f'{{"resume": {{"{next(iter(pending))}": {{"type": "approve"}}}}}}')
+    unknown = sorted(set(resume) - set(pending))
+    if unknown:
+        raise ConfigError(f"interrupt {unknown[0]!r} is not pending on thread {thread_id}",
+                          hint=f"pending: {', '.join(sorted(pending))}")
+    for value in resume.values():
+        if not isinstance(value, dict) or value.get("type") not in (
+                "approve", "edit", "reject", "respond"):
+            raise ConfigError("each decision is an object with type approve, edit, reject or "
+                              "respond", hint='{"type": "approve", "action": "..."}')
+    return resume
+
+
+def create_run(rt: Any, session: Session, thread_id: str, body: RunCreate, who: Principal, *,
+               via_escalation: bool = False) -> Run:
+    if body.assistant_id not in rt.assistants:
+        raise UnknownAssistant(f"no assistant {body.assistant_id!r}")
+    thread = store.find_thread(session, thread_id)
+    if thread is None:
+        if body.if_not_exists != "create":
+            raise store.ThreadNotFound(f"no thread {thread_id!r}")
+        store.insert_thread(session, thread_id, {})
+    bound = store.thread_assistant(session, thread_id)
+    if bound and bound != body.assistant_id:
+        raise Conflict(f"thread {thread_id} belongs to assistant {bound!r}",
+                       hint="start a new thread for another assistant")
+    busy = store.active_run(session, thread_id)
+    if busy:
+        raise Conflict(f"thread {thread_id} already has run {busy} in progress",
+                       hint="wait for it (GET …/runs/{run_id}/join) or cancel it")
+    resume = body.command.resume if body.command else None
+    if resume is not None:
+        # who decided is the authenticated caller, whatever the body claims
+        resume = {iid: value | {"actor": who.actor} for iid, value in
+                  _check_resume(rt, body.assistant_id, thread_id, resume).items()}
+    elif body.input is None:
+        raise ConfigError("a run needs an input (or a command to resume)",
+                          hint='e.g. {"input": {"ticket": "...", "engagement": "..."}}')
+    elif store.find_thread(session, thread_id).status == "interrupted":  # type: ignore[union-attr]
+        raise Conflict(f"thread {thread_id} is waiting for a decision",
+                       hint="resume it with command.resume, or decide its escalation")
+    run_id = new_id("run")
+    at = store.now()
+    kwargs = {"input": body.input, "command": {"resume": resume} if resume is not None
+              else None, "stream_mode": body.modes(), "context": body.context or {},
+              "config": body.config or {}}
+    session.execute(runs.insert().values(
+        run_id=run_id, thread_id=thread_id, assistant_id=body.assistant_id, status="pending",
+        kwargs=to_jsonable(kwargs), metadata=body.metadata, on_disconnect=body.on_disconnect,
+        cancel_requested=False, attempts=0, lease_owner=None, lease_expires_at=None,
+        error=None, actor=who.actor, created_at=at, updated_at=at))
+    # the client's first event: the run exists and is queued (a worker adds its own
+    # metadata, with the attempt, when it starts)
+    events.append_in(session, run_id, 0, "metadata", {"run_id": run_id, "thread_id": thread_id,
+                                                      "status": "pending"})
+    store.update_thread(session, thread_id, status="busy", assistant_id=body.assistant_id)
+    audit.record(session, actor=who.actor, action="run.create", target=run_id,
+                 engagement=_engagement_name(body.input),
+                 details={"thread": thread_id, "assistant": body.assistant_id,
+                          "resume": sorted(resume) if resume is not None else None})
+    if resume is not None and not via_escalation:
+        for interrupt_id, decision in resume.items():
+            escalations.close_by_resume(session, thread_id, interrupt_id, who, decision,
+                                        run_id)
+    return store.get_run(session, thread_id, run_id)
+
+
+def _engagement_name(given: dict[str, Any] | None) -> str | None:
+    name = (given or {}).get("engagement")
+    return name if isinstance(name, str) and 0 < len(name) <= 64 else None
+
+
+def cancel_run(session: Session, thread_id: str, run_id: str) -> Run:
+    run = store.get_run(session, thread_id, run_id)
+    if run.status == "pending":
+        session.execute(runs.update().where(runs.c.run_id == run_id, runs.c.status == "pending")
+                        .values(status="interrupted", error="cancelled before it started",
+                                cancel_requested=True, updated_at=store.now()))
+        store.update_thread(session, thread_id, status="idle")
+    elif run.status == "running":
+        session.execute(runs.update().where(runs.c.run_id == run_id)
+                        .values(cancel_requested=True))
+    return store.get_run(session, thread_id, run_id)
+
+
+def run_status(session: Session, run_id: str) -> str | None:
+    return session.scalar(sa.select(runs.c.status).where(runs.c.run_id == run_id))
+
+
+def _checkpoint(config: dict[str, Any] | None, thread_id: str) -> Checkpoint | None:
+    if not config:
+        return None
+    c = config.get("configurable", {})
+    return Checkpoint(thread_id=thread_id, checkpoint_ns=c.get("checkpoint_ns", ""),
+                      checkpoint_id=c.get("checkpoint_id"))
+
+
+def _state(snap: Any, thread_id: str) -> ThreadState:
+    return ThreadState(
+        values=to_jsonable(snap.values or {}), next=list(snap.next),
+        checkpoint=_checkpoint(snap.config, thread_id),
+        metadata=to_jsonable(snap.metadata or {}), created_at=snap.created_at,
+        parent_checkpoint=_checkpoint(snap.parent_config, thread_id),
+        tasks=[ThreadTask(id=t.id, name=t.name, error=str(t.error) if t.error else None,
+                          interrupts=[Interrupt(value=to_jsonable(i.value), id=i.id)
+                                      for i in t.interrupts]) for t in snap.tasks],
+        interrupts=[Interrupt(value=to_jsonable(i.value), id=i.id) for i in snap.interrupts])
+
+
+def _graph_for(rt: Any, session: Session, thread_id: str) -> Any:
+    store.get_thread(session, thread_id)
+    assistant = store.thread_assistant(session, thread_id)
+    return rt.graphs.get(assistant) if assistant else None
+
+
+def thread_state(rt: Any, session: Session, thread_id: str) -> ThreadState:
+    graph = _graph_for(rt, session, thread_id)
+    if graph is None:  # no run yet: an empty state
+        return ThreadState(values={}, next=[], checkpoint=None, metadata={}, created_at=None,
+                           parent_checkpoint=None, tasks=[])
+    return _state(graph.get_state({"configurable": {"thread_id": thread_id}}), thread_id)
+
+
+def thread_history(rt: Any, session: Session, thread_id: str, limit: int) -> list[ThreadState]:
+    graph = _graph_for(rt, session, thread_id)
+    if graph is None:
+        return []
+    config = {"configurable": {"thread_id": thread_id}}
+    out = []
+    for snap in graph.get_state_history(config, limit=limit):
+        out.append(_state(snap, thread_id))
+    return out
