@@ -3,7 +3,8 @@ decide (engagement, severity, product, money impact, the HITL payload).
 
 Claim = a lease so two engineers do not work the same item. Decide checks the decision
 against the payload's review configs; approving a money action needs the approver role,
-and above FDE_API_TWO_APPROVER_MINOR (or when its amount is unknown) two different
+and above FDE_API_TWO_APPROVER_MAJOR in the action's own currency (or when its amount or
+currency is unknown) two different
 approvers. Deciding is a conditional update: a second decision gets 409 and nothing runs
 twice. The caller turns a final decision into the resume run in the same transaction."""
 
@@ -22,7 +23,7 @@ from api.tables import escalations
 from core import audit
 from core.errors import ConfigError, NotFoundError, PermissionDenied
 from core.ids import new_id
-from core.money import Money
+from core.money import Money, exponent
 from core.settings import Settings
 
 __all__ = ["DecisionIn", "EscalationView", "claim", "decide", "get", "list_open",
@@ -230,12 +231,25 @@ def _is_money(view: EscalationView, action: str | None) -> bool:
                for a in diagnosis.get("actions") or [])
 
 
-def _amount_of(view: EscalationView, action: str | None) -> int | None:
+def _money_of(view: EscalationView, action: str | None,
+              edited: dict[str, Any] | None) -> Money | None:
+    """The amount the decision would move: the edited args over the proposed ones."""
     for a in (view.payload.get("diagnosis") or {}).get("actions") or []:
         if a.get("name") == action:
-            amount = (a.get("args") or {}).get("amount")
-            return amount if isinstance(amount, int) and not isinstance(amount, bool) else None
+            args = {**(a.get("args") or {}), **(edited or {})}
+            try:
+                return Money(amount=args.get("amount"), currency=args.get("currency"))
+            except (ValueError, TypeError):
+                return None
     return None
+
+
+def _needs_two(money: Money | None, settings: Settings) -> bool:
+    # One threshold in major units, scaled by each currency's exponent: a bare minor-unit
+    # threshold would mean EUR 500 but JPY 50,000 and BHD 50.
+    if money is None:
+        return True
+    return money.amount > settings.api_two_approver_major * 10 ** exponent(money.currency)
 
 
 class Decided(BaseModel):
@@ -262,9 +276,9 @@ def decide(session: Session, escalation_id: str, who: Principal, decision: Decis
             raise PermissionDenied(f"{answer['action']} moves money: it needs the approver "
                                    f"role; {who.name} is a {who.role}",
                                    hint="ask an approver to decide this escalation")
-        amount = decision.args.get("amount") if decision.type == "edit" and decision.args \
-            else _amount_of(view, answer["action"])
-        two = not isinstance(amount, int) or amount > settings.api_two_approver_minor
+        moved = _money_of(view, answer["action"],
+                          decision.args if decision.type == "edit" else None)
+        two = _needs_two(moved, settings)
         same = [a for a in approvals if a["decision"] == checked]
         if any(a["actor"] == who.actor for a in same):
             raise Conflict(f"{who.actor} already approved this; a second, different "
@@ -276,7 +290,8 @@ def decide(session: Session, escalation_id: str, who: Principal, decision: Decis
                             .values(approvals=approvals))
             audit.record(session, actor=who.actor, action="escalation.approve_first",
                          target=escalation_id, engagement=view.engagement,
-                         details={"decision": answer, "amount_minor": amount})
+                         details={"decision": answer,
+                                  "money": moved.model_dump(mode="json") if moved else None})
             return Decided(escalation=get(session, escalation_id), resume=None)
     done = session.execute(escalations.update().where(
         escalations.c.id == escalation_id, escalations.c.status != "decided").values(

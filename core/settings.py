@@ -69,9 +69,10 @@ class Settings(BaseSettings):
                                     description="how often idle workers look for queued runs")
     api_sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     api_escalation_claim_seconds: float = Field(default=900.0, gt=0)
-    api_two_approver_minor: int = Field(
-        default=50_000, ge=0,
-        description="money actions above this (minor units) need two different approvers",
+    api_two_approver_major: int = Field(
+        default=500, ge=0,
+        description="money actions above this many major units of their own currency (500 = "
+                    "EUR 500.00, JPY 500, BHD 500.000) need two different approvers",
     )
     api_graphs: str = Field(
         default="", description="extra assistants: name=module:factory,... (factory(checkpointer))"

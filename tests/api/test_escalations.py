@@ -1,5 +1,5 @@
 """The escalation queue over HTTP: an interrupt opens an item with its money impact;
-claim is exclusive; a money action above FDE_API_TWO_APPROVER_MINOR needs two different
+claim is exclusive; a money action above FDE_API_TWO_APPROVER_MAJOR needs two different
 approvers before the paused run resumes; a second decision is 409 and nothing runs twice;
 viewers cannot decide; every decision is in the audit log."""
 
@@ -12,7 +12,7 @@ from core import audit
 from tests.api.api_helpers import bearer
 from tests.api.probe_graph import HITL_SPEC
 
-SETTINGS = {"api_graphs": HITL_SPEC, "api_two_approver_minor": 10_000}
+SETTINGS = {"api_graphs": HITL_SPEC, "api_two_approver_major": 100}
 
 
 def _paused(api, auth, amount: int, out) -> tuple[str, dict]:
@@ -97,3 +97,16 @@ def test_small_money_action_needs_one_approver_and_bad_decisions_are_refused(api
     decided = httpx.get(f"{api.url}/escalations", params={"status": "decided"},
                         headers=ann).json()
     assert [e["id"] for e in decided] == [esc["id"]]
+
+
+def test_two_approver_threshold_is_scaled_by_each_currencys_exponent():
+    from api.escalations import _needs_two
+    from core.money import Money
+    from core.settings import Settings
+
+    settings = Settings(api_two_approver_major=100)
+    assert not _needs_two(Money(amount=10_000, currency="eur"), settings)  # EUR 100.00
+    assert _needs_two(Money(amount=10_001, currency="eur"), settings)
+    assert _needs_two(Money(amount=101, currency="jpy"), settings)  # ¥101, zero-decimal
+    assert not _needs_two(Money(amount=100_000, currency="bhd"), settings)  # BHD 100.000
+    assert _needs_two(None, settings)  # amount or currency unknown: always two
