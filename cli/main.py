@@ -30,6 +30,7 @@ from cli.design import app as design_app
 from cli.learn import app as learn_app
 from cli.output import fail
 from cli.signals import signals as signals_cmd
+from cli.workspace import app as workspace_app
 from core.errors import ConfigError, FdeError
 
 app = typer.Typer(
@@ -62,6 +63,7 @@ app.add_typer(design_app, name="design")
 app.add_typer(blueprint_app, name="blueprint")
 app.add_typer(learn_app, name="learn")
 app.command("signals")(signals_cmd)
+app.add_typer(workspace_app, name="workspace")
 
 
 def main() -> None:

@@ -1,0 +1,143 @@
+"""What the workspace speaks at its boundaries: create requests and stored records for
+contacts, meeting notes, decisions and review items, and the merged timeline's entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Contact", "ContactCreate", "Decision", "DecisionCreate", "DecisionStatus",
+           "EntryKind", "Note", "NoteCreate", "ReviewItem", "ReviewItemStatus", "ReviewRun",
+           "ReviewViolation",            "SearchHit", "TimelineEntry"]
+
+DecisionStatus = Literal["proposed", "accepted", "superseded"]
+ReviewItemStatus = Literal["open", "accepted", "resolved", "wont_fix"]
+EntryKind = Literal["finding", "recon", "design", "case", "escalation", "escalation_decision",
+                    "blueprint_apply", "shadow_run", "review", "note", "decision",
+                    "decision_accepted"]
+
+
+class ContactCreate(BaseModel):
+    name: str
+    role: str = ""
+    email: str | None = None
+
+
+class Contact(ContactCreate):
+    id: str
+    engagement: str
+    created_at: datetime
+    created_by: str
+
+
+class NoteCreate(BaseModel):
+    title: str
+    body: str
+    attendees: list[str] = Field(default_factory=list)
+    met_at: datetime | None = Field(default=None, description="when the meeting was; now if unset")
+
+
+class Note(BaseModel):
+    id: str
+    engagement: str
+    title: str
+    body: str
+    attendees: list[str]
+    met_at: datetime
+    created_at: datetime
+    created_by: str
+
+
+class DecisionCreate(BaseModel):
+    title: str
+    context: str = Field(description="the problem and forces that made a decision necessary")
+    decision: str = Field(description="what was decided")
+    alternatives: list[str] = Field(default_factory=list, description="options considered")
+    consequences: str = ""
+    evidence: list[str] = Field(default_factory=list,
+                                description="links or ids (findings, runs, escalations)")
+    decided_by: list[str] = Field(default_factory=list,
+                                  description="who decided; the recording actor if empty")
+    supersedes: int | None = Field(default=None, description="number of the decision replaced")
+
+
+class Decision(BaseModel):
+    id: str
+    engagement: str
+    number: int
+    title: str
+    context: str
+    decision: str
+    alternatives: list[str]
+    consequences: str
+    evidence: list[str]
+    decided_by: list[str]
+    status: DecisionStatus
+    supersedes: int | None
+    superseded_by: int | None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    accepted_at: datetime | None
+    accepted_by: str | None
+
+
+class ReviewRun(BaseModel):
+    id: str
+    engagement: str
+    map_version: int | None
+    violations: int
+    markdown: str
+    created_at: datetime
+    created_by: str
+
+
+class ReviewViolation(BaseModel):
+    """One violated checklist item of an architecture review, as the workspace keeps it."""
+
+    check: str
+    severity: str
+    item: str
+    evidence: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    recommendation: str = ""
+
+
+class ReviewItem(BaseModel):
+    id: str
+    engagement: str
+    check: str
+    severity: str
+    item: str
+    evidence: list[str]
+    patterns: list[str]
+    recommendation: str
+    status: ReviewItemStatus
+    first_review: str
+    last_review: str
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    why: str | None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: EntryKind
+    ref: str = Field(description="id of the record this entry comes from")
+    title: str
+    body: str = ""
+    status: str | None = None
+    actor: str | None = None
+
+
+class SearchHit(BaseModel):
+    kind: EntryKind | Literal["contact", "review_item"]
+    ref: str
+    title: str
+    snippet: str
+    at: datetime | None
+    score: float
