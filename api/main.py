@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from api.errors import ERRORS, status_for
 from api.routes import (
     assistants,
+    autopilot,
     engagements,
     escalations,
     health,
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
     for module in (health, webhooks, assistants, threads, runs, escalations, triage,
                    engagements, recon, maps, metrics):
         app.include_router(module.router, responses=ERRORS)
+    app.include_router(autopilot.router, responses=ERRORS)
 
     @app.middleware("http")
     async def _request_log(

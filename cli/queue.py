@@ -99,6 +99,9 @@ def decide(
     if result.waiting_for_second_approver:
         say(f"recorded your approval of {escalation_id}; a second, different approver "
             "is needed")
+    elif result.run_id is None:  # an autopilot case: no paused run, the case got it
+        say(f"decided {escalation_id}: applied to autopilot case "
+            f"{result.escalation.payload.get('case_id')} (see `fde autopilot status`)")
     else:
         say(f"decided {escalation_id}: resume run {result.run_id} queued on thread "
             f"{result.escalation.thread_id}")

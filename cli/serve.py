@@ -1,4 +1,4 @@
-"""`fde serve`: the API server and its run workers.
+"""`fde serve`: the API server, its run workers and (with `--autopilot`) the autopilot.
 
 Several `fde serve` processes on one PostgreSQL database share the run queue (SKIP LOCKED
 claims with leases): a run whose process dies is picked up by another once its lease
@@ -22,14 +22,30 @@ def serve(
     workers: Annotated[int | None, typer.Option(
         min=0, help="run workers in this process (default: FDE_API_WORKERS; 0: API only)")
     ] = None,
+    autopilot: Annotated[bool | None, typer.Option(
+        "--autopilot/--no-autopilot", help="also run the autopilot scheduler in this process "
+        "(default: FDE_AUTOPILOT)")] = None,
 ) -> None:
     """Run the API server (uvicorn) and its run workers until interrupted."""
+    from api.autopilot_runner import AutopilotRunner
+
     settings = context.settings()
     settings = settings.model_copy(
         update={"api_host": host or settings.api_host, "api_port": port or settings.api_port}
     )
     count = settings.api_workers if workers is None else workers
-    app = create_app(settings, database=context.database(), workers=count)
+    database = context.database()
+    app = create_app(settings, database=database, workers=count)
+    runner = None
+    if settings.autopilot if autopilot is None else autopilot:
+        runner = app.state.autopilot = AutopilotRunner(settings, database).start()
     say(f"fde-ops API on {settings.api_url}  (health: {settings.api_url}/healthz, "
-        f"{count} run workers)")
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+        f"{count} run workers, autopilot {'on' if runner else 'off'})")
+    try:
+        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    finally:
+        if runner is not None:
+            say("stopping the autopilot (the tick in flight finishes first)")
+            stopped = runner.stop()
+            say("autopilot stopped" if stopped else "[yellow]the autopilot tick is still "
+                "running; its jobs' leases expire and another process retries them[/]")

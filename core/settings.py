@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     api_graphs: str = Field(
         default="", description="extra assistants: name=module:factory,... (factory(checkpointer))"
     )
+    autopilot: bool = Field(
+        default=False, description="`fde serve` also runs the autopilot scheduler in-process"
+    )
+    autopilot_poll_seconds: float = Field(
+        default=30.0, gt=0, description="seconds between the in-process autopilot's ticks"
+    )
 
     @field_validator("database_url")
     @classmethod

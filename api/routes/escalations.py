@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from api import escalations
 from api.auth import Principal
+from api.autopilot_sink import AUTOPILOT, feed_back
 from api.deps import Engineer, Rt, Viewer
 from api.escalations import DecisionIn, EscalationView
 from api.runs import service
@@ -63,8 +64,8 @@ def decide_escalation(rt: Runtime, escalation_id: str, who: Principal,
         decided = escalations.decide(session, escalation_id, who, decision,
                                      settings=rt.settings)
         run_id = None
-        if decided.resume is not None:
-            esc = decided.escalation
+        esc = decided.escalation
+        if decided.resume is not None and esc.assistant_id != AUTOPILOT:
             body = RunCreate(assistant_id=esc.assistant_id, command=Command(
                 resume={esc.interrupt_id: decided.resume}), stream_mode=["values", "updates",
                                                                           "custom"])
@@ -73,8 +74,12 @@ def decide_escalation(rt: Runtime, escalation_id: str, who: Principal,
             escalations.mark_resumed(session, escalation_id, run_id)
         view = escalations.get(session, escalation_id)
     rt.wake()
+    if decided.resume is not None and esc.assistant_id == AUTOPILOT:  # no graph: the case
+        feed_back(rt.settings, rt.db, escalation_id)
+        with rt.db.session() as session:
+            view = escalations.get(session, escalation_id)
     return DecideResult(escalation=view, run_id=run_id,
-                        waiting_for_second_approver=run_id is None)
+                        waiting_for_second_approver=decided.resume is None)
 
 
 @router.post("/escalations/{escalation_id}/decide", response_model=DecideResult,
