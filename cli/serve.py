@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from api.main import create_app
 from cli import context
 from cli.output import say
 
@@ -27,7 +25,10 @@ def serve(
         "(default: FDE_AUTOPILOT)")] = None,
 ) -> None:
     """Run the API server (uvicorn) and its run workers until interrupted."""
+    import uvicorn  # the server stack loads only for this command: `fde --help` stays quick
+
     from api.autopilot_runner import AutopilotRunner
+    from api.main import create_app
 
     settings = context.settings()
     settings = settings.model_copy(
