@@ -76,6 +76,14 @@ def stream_response(rt: Any, thread_id: str, run_id: str, *, after: int,
     if created:
         headers["Content-Location"] = location
     wanted = set(modes) if modes else None
+
+    async def _on_disconnect(_message: Any) -> None:
+        # The generator's own `finally` only runs when it is finalised, which can be long
+        # after the client left (it sits suspended at a `yield`): cancel on the signal itself.
+        # Cancelling a run that already finished is a no-op.
+        await run_in_threadpool(_cancel, rt, thread_id, run_id)
+
     return EventSourceResponse(
         _events(rt, thread_id, run_id, after, wanted, cancel_on_disconnect),
-        headers=headers, ping=rt.settings.api_sse_heartbeat_seconds)
+        headers=headers, ping=rt.settings.api_sse_heartbeat_seconds,
+        client_close_handler_callable=_on_disconnect if cancel_on_disconnect else None)

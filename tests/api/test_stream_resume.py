@@ -20,7 +20,7 @@ def _thread(api, auth) -> str:
     return httpx.post(f"{api.url}/threads", json={}, headers=auth).json()["thread_id"]
 
 
-def _wait_status(api, auth, tid: str, rid: str, wanted: set[str], timeout: float = 30) -> str:
+def _wait_status(api, auth, tid: str, rid: str, wanted: set[str], timeout: float = 90) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = httpx.get(f"{api.url}/threads/{tid}/runs/{rid}", headers=auth).json()["status"]
@@ -74,7 +74,7 @@ def test_disconnect_with_on_disconnect_cancel_stops_the_run(api, tmp_path):
     auth = bearer(api.db, "engineer")
     tid = _thread(api, auth)
     body = {"assistant_id": "probe", "on_disconnect": "cancel", "stream_mode": "custom",
-            "input": {"ticks": 20, "delay": 0.1, "out": str(tmp_path / "fx")}}
+            "input": {"ticks": 600, "delay": 0.1, "out": str(tmp_path / "fx")}}
     with httpx.stream("POST", f"{api.url}/threads/{tid}/runs/stream", json=body,
                       headers=auth, timeout=30) as response:
         first = next(events(response))
@@ -93,7 +93,7 @@ def test_cancel_endpoint_stops_a_running_run(api, tmp_path):
     auth = bearer(api.db, "engineer")
     tid = _thread(api, auth)
     run = httpx.post(f"{api.url}/threads/{tid}/runs", headers=auth, json={
-        "assistant_id": "probe", "input": {"ticks": 20, "delay": 0.1,
+        "assistant_id": "probe", "input": {"ticks": 600, "delay": 0.1,
                                            "out": str(tmp_path / "fx")}}).json()
     _wait_status(api, auth, tid, run["run_id"], {"running"})
     cancelled = httpx.post(f"{api.url}/threads/{tid}/runs/{run['run_id']}/cancel",
