@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api import console
 from api.errors import ERRORS, status_for
 from api.routes import (
     assistants,
@@ -21,9 +22,12 @@ from api.routes import (
     metrics,
     recon,
     runs,
+    shadow,
+    signals,
     threads,
     triage,
     webhooks,
+    workspace,
 )
 from api.runs.runtime import Runtime
 from core.errors import FdeError
@@ -55,9 +59,10 @@ def create_app(settings: Settings, *, database: Database | None = None,
     app = FastAPI(title="fde-ops", version=health.VERSION, lifespan=lifespan)
     app.state.settings = settings
     for module in (health, webhooks, assistants, threads, runs, escalations, triage,
-                   engagements, recon, maps, metrics):
+                   engagements, recon, maps, metrics, shadow, signals, workspace):
         app.include_router(module.router, responses=ERRORS)
     app.include_router(autopilot.router, responses=ERRORS)
+    console.install(app)
 
     @app.middleware("http")
     async def _request_log(

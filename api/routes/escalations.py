@@ -35,7 +35,7 @@ def list_queue(rt: Rt, _: Viewer, engagement: str | None = None,
                severity: Literal["low", "medium", "high", "critical"] | None = None,
                product: str | None = None,
                status: Literal["open", "claimed", "decided"] | None = None,
-               min_age_seconds: Annotated[int | None, Query(ge=0)] = None,
+               min_age_seconds: Annotated[int | None, Query(ge=0, le=10 * 365 * 86400)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[EscalationView]:
     with rt.db.session() as session:
         return escalations.list_open(session, engagement=engagement, severity=severity,

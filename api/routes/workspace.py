@@ -95,6 +95,7 @@ def search_workspace(engagement: str, db: Db, _: Viewer,
                      q: Annotated[str, Query(min_length=1, max_length=500)],
                      limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[SearchHit]:
     with db.session() as session:
+        engagements.get(session, engagement)  # an unknown engagement is a 404 before any q
         return search(session, engagement, q, limit=limit)
 
 
