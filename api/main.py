@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -49,9 +50,14 @@ def create_app(settings: Settings, *, database: Database | None = None,
         runtime = Runtime(settings, app.state.db)
         app.state.runtime = runtime.open(
             workers=settings.api_workers if workers is None else workers)
+        # Events stored (and answered 2xx) by a process that died before processing them
+        # are processed now, off the startup path.
+        backlog = asyncio.create_task(
+            asyncio.to_thread(webhooks.app_processor(app).drain_backlog))
         try:
             yield
         finally:
+            await asyncio.wait([backlog], timeout=30)
             await runtime.close()
             if database is None:
                 app.state.db.dispose()

@@ -10,7 +10,7 @@ the stored row. Bad or missing signature → 400 and nothing stored; unknown eng
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -53,8 +53,12 @@ def _limit(request: Request) -> int:
 
 
 def processor(request: Request) -> Processor:
+    return app_processor(request.app)
+
+
+def app_processor(app: Any) -> Processor:
     """One processor per app (built lazily so `create_app` stays unchanged)."""
-    state = request.app.state
+    state = app.state
     proc = getattr(state, "webhook_processor", None)
     if proc is None:
         from tools.checks.incremental import run_on_events

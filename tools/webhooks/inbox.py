@@ -92,6 +92,13 @@ def pending(session: Session, engagement: str | None = None, *,
             session.execute(query.limit(limit))]
 
 
+def engagements_with_pending(session: Session) -> list[str]:
+    """Engagements whose stored events were never processed (e.g. the process died between
+    answering 2xx and processing)."""
+    query = select(table.c.engagement).where(table.c.status == "received").distinct()
+    return sorted(session.scalars(query))
+
+
 def list_events(session: Session, engagement: str, *, types: Sequence[str] | None = None,
                 since_seq: int = 0, limit: int | None = None) -> list[InboxEvent]:
     query = select(*_COLUMNS).where(table.c.engagement == engagement,

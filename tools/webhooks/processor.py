@@ -37,6 +37,12 @@ class Processor:
         with self._guard:
             return self._locks.setdefault(engagement, threading.Lock())
 
+    def drain_backlog(self) -> int:
+        """Process whatever earlier processes stored but never processed; returns how many."""
+        with self.database.session() as session:
+            names = inbox.engagements_with_pending(session)
+        return sum(self.drain(name) for name in names)
+
     def drain(self, engagement: str) -> int:
         """Process every stored, unprocessed event of `engagement`; returns how many."""
         done = 0
