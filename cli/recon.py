@@ -25,6 +25,8 @@ from tools.recon.mapping import load_mapping
 from tools.recon.report import render_markdown, write_reports
 from tools.recon.run import run_recon
 from tools.recon.sync import RichProgress, Snapshot, SyncReport, run_sync
+from tools.recon.sync.connect import SnapshotSet, sync_connected
+from tools.stripe import StripeGateway
 
 app = typer.Typer(help="Reconciliation: Stripe snapshot vs the user's database.",
                   no_args_is_help=True)
@@ -48,11 +50,25 @@ def _since(value: str | None) -> int | None:
                           hint="e.g. --since 2026-10-01 or --since 1759276800") from None
 
 
+def _connect_accounts(engagement: str) -> list[str]:
+    with context.database().session() as session:
+        return list(engagements.get(session, engagement).connect_accounts)
+
+
 def _sync(engagement: str, types: list[str] | None, since: int | None, slices: int,
           full: bool) -> SyncReport:
+    """The platform, then each connected account on the engagement (its own snapshot under
+    the platform's, read back as one by `SnapshotSet`)."""
     snap = _snapshot(engagement)
     stop = threading.Event()
     gateway = wiring.gateway(engagement)
+    opened = [gateway]
+
+    def gateway_for(account: str) -> StripeGateway:
+        config = gateway.config.model_copy(update={"stripe_account": account})
+        opened.append(StripeGateway(config))
+        return opened[-1]
+
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(*_: object) -> None:  # finish the current page, checkpoint, then stop
@@ -63,9 +79,20 @@ def _sync(engagement: str, types: list[str] | None, since: int | None, slices: i
         with RichProgress(console=err_console) as progress:
             report = run_sync(gateway, snap, types=types, since=since, slices=slices,
                               progress=progress, stop=stop, full=full)
+            connected = _connect_accounts(engagement)
+            if connected and not report.interrupted:
+                subs = sync_connected(gateway_for, snap.root, connected, types=types,
+                                      since=since, slices=slices, progress=progress, stop=stop,
+                                      full=full)
+                for account, sub in subs.items():
+                    report.warnings += [f"{account}: {w}" for w in sub.warnings]
+                    report.fetched += sub.fetched
+                    report.complete = report.complete and sub.complete
+                    report.interrupted = report.interrupted or sub.interrupted
     finally:
         signal.signal(signal.SIGINT, previous)
-        gateway.close()
+        for opened_gateway in opened:
+            opened_gateway.close()
     for warning in report.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
     if report.interrupted:
@@ -114,7 +141,8 @@ def run(
     if sync_first:
         warnings += _sync(engagement, types, since_ts, slices, False).warnings
     user = open_user_system(secret_box(settings).open(dsn_token), mapping)
-    result = run_recon(snapshot=_snapshot(engagement), user=user, mapping=mapping,
+    snapshot = SnapshotSet(_snapshot(engagement).root, accounts=eng.connect_accounts)
+    result = run_recon(snapshot=snapshot, user=user, mapping=mapping,
                        engagement=engagement, expected_livemode=eng.stripe_mode == "live",
                        since=since_ts, types=types, warnings=warnings)
     with db.session() as session:

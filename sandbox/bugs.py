@@ -44,10 +44,11 @@ def _b(
 
 _SWITCHES = (
     _b("FM-01", "webhook-signature-on-parsed-body", "Signature checked on re-serialised JSON",
-       "handler", ("WEBHOOK_GAP",), """
+       "handler", ("WEBHOOK_GAP", "MISSING_LOCAL", "STALE_STATE", "UNAPPLIED_PAYMENT"), """
        The webhook app parses the body and verifies the signature over json.dumps(parsed)
        instead of the raw bytes: every real delivery fails with HTTP 400, nothing is written,
-       and Stripe keeps retrying."""),
+       and Stripe keeps retrying. The DB stays empty: every object is missing or stale locally,
+       succeeded payments are money not applied."""),
     _b("FM-02", "out-of-order-events", "Snapshots written blindly in arrival order",
        "handler", ("STATE_REGRESSION",), """
        The handler keeps no watermark: an older snapshot delivered late (retry, reordering)
@@ -61,11 +62,12 @@ _SWITCHES = (
        in three arrives after the timeout, so Stripe resends it) adds a second active
        entitlement row for the same payment."""),
     _b("FM-04", "webhook-gap-beyond-retry-window", "Endpoint down longer than the retry window",
-       "history", ("WEBHOOK_GAP", "MISSING_LOCAL", "STALE_STATE"), """
+       "history", ("WEBHOOK_GAP", "MISSING_LOCAL", "STALE_STATE", "UNAPPLIED_PAYMENT"), """
        The generator picks a window [t1, t2] (longer than the replica's retry schedule) and
        never applies events created inside it (no processed_webhooks rows, replica deliveries
        recorded as failed); objects created or changed in the window are missing or stale
-       locally. Manifest: t1, t2 and the dropped event ids."""),
+       locally (a payment that succeeded in the window is money not applied). Manifest: t1, t2
+       and the dropped event ids."""),
     _b("FM-05", "endpoint-api-version-mismatch", "Endpoint pinned to an older API version",
        "account", ("ENV_MISMATCH", "STALE_STATE"), """
        The handler's webhook endpoint is created with api_version 2024-06-20 and the replica
@@ -74,7 +76,7 @@ _SWITCHES = (
        handler, written for 2026-10-28.endive, stores NULL invoice-to-subscription links and
        NULL period dates for those events. Manifest: endpoint id and affected object ids."""),
     _b("FM-06", "invoice-created-non-2xx-delays-finalization", "invoice.created answered with 500",
-       "handler", ("WEBHOOK_GAP",), """
+       "handler", ("WEBHOOK_GAP", "MISSING_LOCAL"), """
        The handler raises on every invoice.created (HTTP 500, nothing written), so Stripe holds
        automatic drafts 72 h instead of one hour before finalising (the world sets the replica's
        invoice_created_failing): renewal drafts of the last three days are still drafts in
@@ -88,12 +90,14 @@ _SWITCHES = (
        the first PaymentIntent only; the duplicate charge exists in Stripe alone. Manifest:
        the second PaymentIntent ids (``first`` = the one the DB keeps)."""),
     _b("FM-08", "test-live-mixup", "Test-mode objects in the live DB",
-       "history", ("ENV_MISMATCH",), """
+       "history", ("ENV_MISMATCH", "ORPHAN_LOCAL", "ORPHAN_APPLICATION"), """
        The DB is declared live, but a staging deploy once wrote to it: the generator inserts
        accounts, payments and entitlements copied from a test-mode account (livemode false,
        ids that do not exist in the live account); the handler also skips its
-       expected_livemode check, so wrong-mode events are applied. Manifest: the inserted
-       rows' Stripe ids."""),
+       expected_livemode check, so wrong-mode events are applied. Against a live account the
+       rows are ENV_MISMATCH; in the (test-mode) world nothing but their ids marks them, which
+       Stripe does not know: rows with no Stripe object, value granted with no payment.
+       Manifest: the inserted rows' Stripe ids."""),
     _b("FM-10", "incomplete-then-incomplete-expired", "Access granted on an incomplete signup",
        "handler", ("STALE_STATE", "ORPHAN_APPLICATION"), """
        Access is granted on customer.subscription.created whatever the status and incomplete /
@@ -128,10 +132,11 @@ _SWITCHES = (
        that currency paid locally whatever the amount, so an underpaid bank transfer unlocks
        an invoice that stays open in Stripe."""),
     _b("FM-17", "voucher-expiry-oxxo-boleto-konbini", "Voucher expiry never handled",
-       "handler", ("STALE_STATE",), """
+       "handler", ("STALE_STATE", "MISSING_LOCAL"), """
        For voucher methods (oxxo, boleto, konbini) payment_intent.payment_failed / canceled and
        checkout.session.async_payment_failed / expired are ignored: expired vouchers leave
-       orders and payments awaiting payment forever."""),
+       orders and payments awaiting payment forever (an expired session that never got an
+       order row has none at all)."""),
     _b("FM-19", "dunning-end-state-mismatch", "Access only revoked by voluntary cancellation",
        "handler", ("STALE_STATE",), """
        Access is revoked only when a subscription is canceled with cancellation_details.reason
@@ -144,17 +149,18 @@ _SWITCHES = (
        payments and orders are written as platform rows (connect_account_id NULL) and their
        paid purchases and subscriptions grant platform entitlements."""),
     _b("FM-24", "refund-fails-after-success", "Refunds recorded once, never updated",
-       "handler", ("REVERSED_AFTER_APPLICATION",), """
+       "handler", ("REVERSED_AFTER_APPLICATION", "AMOUNT_MISMATCH.other"), """
        Refunds are recorded when created (refund.created, charge.refunded) and never updated:
        refund.updated, refund.failed and charge.refund.updated are ignored, so a refund that
-       later fails stays succeeded (or pending) locally."""),
+       later fails stays succeeded (or pending) locally, and so does the payment's
+       amount_refunded."""),
     _b("FM-25", "backfill-429-and-lock-timeout", "Backfill died on 429 without a cursor",
-       "history", ("MISSING_LOCAL",), """
+       "history", ("MISSING_LOCAL", "UNAPPLIED_PAYMENT"), """
        The handler went live on day 3; what existed before was loaded by a backfill (each
        object's state at go-live, through the handler's own code) that died on rate limits
        without a resume cursor after the first half of the objects by created. Objects past
        the cut that no later event touched are missing locally. Manifest: the objects the
-       backfill never reached."""),
+       backfill never reached (a succeeded payment among them is money not applied)."""),
     _b("FM-26", "search-api-read-after-write", "find-or-create through the Search API",
        "account", ("DUPLICATE_REMOTE",), """
        Signup does search-then-create on customers: for a sample of signups the generator

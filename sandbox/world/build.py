@@ -34,6 +34,7 @@ from sandbox.world.api import WorldApi
 from sandbox.world.bulk import HISTORY_DAYS
 from sandbox.world.config import GENERATOR_VERSION, WorldConfig
 from sandbox.world.delivery import OUTAGE_DAYS, _Clock, deliver_all, install_clock, world_time
+from sandbox.world.recon_truth import recon_none
 from sandbox.world.scenarios import ORDER
 from sandbox.world.shadow import DELIVERY_SWITCHES, related, shadow_changes
 from sandbox.world.snapshot import write_snapshot
@@ -146,6 +147,7 @@ def _manifest(world: World, delivered: Any, changed: set[str]) -> Obj:
         if _acts_in_delivery(frozenset({bug})):
             touched = related(world, touched) & changed
         section["objects"] = sorted(touched)
+        section["recon_none"] = recon_none(world, bug, touched)
         switches[bug] = section
     return {"generator_version": GENERATOR_VERSION, "seed": world.config.seed,
             "size": world.config.size, "bugs": sorted(world.config.bugs),

@@ -23,6 +23,8 @@ from tools.recon.rules import (
 
 __all__ = ["EntityContext", "classify_entity", "contribution"]
 
+CASH_BALANCE_TXN = "customer_cash_balance_transaction"
+
 
 @dataclass
 class EntityContext:
@@ -30,7 +32,7 @@ class EntityContext:
 
     expected_livemode: bool | None
     check_orphans: bool = True  # false when the Stripe side was synced partially
-    applied_states: pl.DataFrame | None = None  # object_id, newest, statuses (from events)
+    applied_states: pl.DataFrame | None = None  # object_id, _newest, _statuses (from events)
     remote_duplicates: pl.DataFrame | None = None  # stripe_id, twin (matched twin's id)
     review: pl.DataFrame | None = None  # stripe_id, local_key, confidence (fallback candidates)
     extra: dict[str, object] = field(default_factory=dict)
@@ -141,7 +143,7 @@ def _attach(rows: pl.DataFrame, ctx: EntityContext, state: str | None) -> pl.Dat
         rows = rows.join(ctx.applied_states.rename({"object_id": "s_stripe_id"}),
                          on="s_stripe_id", how="left")
     else:
-        rows = rows.with_columns(_newest=pl.lit(None, pl.String),
+        rows = rows.with_columns(_newest=pl.lit(None, pl.List(pl.String)),
                                  _statuses=pl.lit(None, pl.List(pl.String)))
     if ctx.remote_duplicates is not None:
         rows = rows.join(ctx.remote_duplicates.rename({"stripe_id": "s_stripe_id"}),
@@ -176,7 +178,8 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
     seen = pl.col("_statuses").list
     regression = (state_diff & seen.contains(l_state).fill_null(False)
                   & (seen.contains(s_state).fill_null(False)
-                     | (pl.col("_newest").is_not_null() & (l_state != pl.col("_newest")))))
+                     | (pl.col("_newest").is_not_null()
+                        & ~pl.col("_newest").list.contains(l_state).fill_null(True))))
     success = SUCCESS_STATES.get(spec.stripe_object or "")
     unapplied = (state_diff & (s_state == success) & l_state.ne_missing(pl.lit(success))) \
         if success else pl.lit(False)
@@ -194,6 +197,10 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
                        & l_state.is_in(["succeeded", "pending"]))
     is_dup = pl.col("_twin").is_not_null()
     paid_success = (s_state == success) if success else pl.lit(False)
+    type_spec = spec.fields.get("type")
+    if spec.stripe_object == CASH_BALANCE_TXN and type_spec is not None and type_spec.compared:
+        # a bank transfer that funded the cash balance: money received, like a paid intent
+        paid_success = paid_success | (pl.col("s_type") == "funded")
     missing_class = (pl.when(is_dup).then(pl.lit("DUPLICATE_REMOTE"))
                      .when(paid_success).then(pl.lit("UNAPPLIED_PAYMENT"))
                      .when(pl.lit(spec.stripe_object == "dispute")).then(pl.lit("STALE_STATE"))

@@ -5,8 +5,8 @@
   above the threshold is accepted (the row takes the Stripe id); a weaker or ambiguous one
   becomes a ``needs_review`` discrepancy; many-to-one (one user row = several Stripe rows
   of the same customer and currency summing to its amount) is always a review item.
-- `applied_states`: per object, the state of the newest event the user system processed
-  and every state it processed (STATE_REGRESSION vs STALE_STATE).
+- `applied_states`: per object, the states of the newest events (newest second) the user
+  system processed and every state it processed (STATE_REGRESSION vs STALE_STATE).
 - `remote_duplicates`: unmatched Stripe payments/customers that twin a matched one.
 """
 
@@ -81,7 +81,7 @@ def _many_to_one(free: pl.DataFrame, loose: pl.DataFrame, amount: str) -> pl.Dat
 
 def applied_states(events: pl.DataFrame, processed: pl.DataFrame | None,
                    state: str) -> pl.DataFrame | None:
-    """object_id → _newest (state in the newest processed event), _statuses (all)."""
+    """object_id → _newest (states in the newest processed second), _statuses (all)."""
     if processed is None or events.is_empty() or state not in events.columns:
         return None
     done = processed
@@ -89,8 +89,12 @@ def applied_states(events: pl.DataFrame, processed: pl.DataFrame | None,
         done = processed.filter(pl.col("outcome").fill_null("applied") == "applied")
     seen = events.filter(pl.col("id").is_in(done["stripe_id"].drop_nulls().implode())
                          & pl.col(state).is_not_null())
-    return (seen.sort(["created", "id"]).group_by("object_id").agg(
-        pl.col(state).last().alias("_newest"), pl.col(state).unique().alias("_statuses")))
+    # Events of one second have no order the user system could rely on (Stripe does not
+    # guarantee it, ids are random): the "newest" state is every state of the newest second.
+    newest = pl.col("created") == pl.col("created").max()
+    return seen.group_by("object_id").agg(
+        pl.col(state).filter(newest).unique().alias("_newest"),
+        pl.col(state).unique().alias("_statuses"))
 
 
 def remote_duplicates(stripe: pl.DataFrame, local: pl.DataFrame, *, kind: str,

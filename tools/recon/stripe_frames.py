@@ -20,6 +20,7 @@ import polars as pl
 
 from core.ids import stripe_resource_for
 from tools.recon.mapping import FieldSpec, Mapping
+from tools.recon.payouts import BALANCE_TXN_FIELDS
 
 __all__ = ["ObjectSource", "entity_frames", "extract", "object_frames", "OBJECT_FIELDS"]
 
@@ -156,4 +157,8 @@ def object_frames(source: ObjectSource) -> dict[str, pl.DataFrame]:
         enabled = endpoints.select(
             pl.col("id"), pl.col("data").str.json_path_match("$.enabled_events").alias("events"))
         out["webhook_endpoint"] = out["webhook_endpoint"].join(enabled, on="id", how="left")
+    # Only when fetched (per payout): absent transactions mean "not known", never a break.
+    txns = source("balance_transaction")
+    if txns.height:
+        out["balance_transaction"] = extract(txns, BALANCE_TXN_FIELDS)
     return out

@@ -4,6 +4,7 @@ The sub-app is driven through a two-line wrapper until the lead wires it into `f
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -57,3 +58,35 @@ def test_recon_run_show_plan_via_cli(replica, tmp_path: Path, _isolated_env: Pat
     assert shown.returncode == 0 and '"STALE_STATE"' in shown.stdout
     missing = recon(data, "show", "rcn_nope")
     assert missing.returncode != 0 and "no reconciliation run" in missing.stderr
+
+
+def test_recon_run_syncs_the_engagements_connected_accounts(replica, stripe_client,
+                                                            tmp_path: Path, _isolated_env: Path):
+    data = _isolated_env
+    account = stripe_client.v1.accounts.create({"type": "express", "country": "US"}).id
+    platform = stripe_client.v1.customers.create({"email": "p@x.io"}).id
+    connected = stripe_client.v1.customers.create({"email": "c@x.io"},
+                                                  {"stripe_account": account}).id
+    url = f"sqlite:///{tmp_path / 'user.db'}"
+    engine = um.make_engine(url)
+    um.create_schema(engine)
+    with Session(engine) as s, s.begin():
+        s.add(um.Account(stripe_customer_id=platform, email="p@x.io", livemode=False))
+    engine.dispose()
+    add = subprocess.run(
+        [sys.executable, "-m", "cli", "engagement", "add", "market", "--no-verify",
+         "--api-base", replica.url, "--user-db", url, "--connect", account,
+         "--mapping", str(REPO / "sandbox" / "usersys" / "mapping.yaml")],
+        capture_output=True, text=True, timeout=60, cwd=data,
+        env={**_env(data), "FDE_ENGAGEMENT_STRIPE_KEY": replica.api_key + "0" * 12})
+    assert add.returncode == 0, add.stderr
+    result = recon(data, "run", "--engagement", "market", "--types", "customer")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # the connected account's customer was synced (its own snapshot) and has no local row
+    assert "MISSING_LOCAL 1" in result.stdout and "discrepancies (MISSING_LOCAL 1)" in \
+        result.stdout, result.stdout
+    assert (data / "recon" / "market" / "snapshot" / "accounts" / account).is_dir()
+    run_id = re.search(r"run (rcn_\w+)", result.stdout).group(1)  # type: ignore[union-attr]
+    shown = recon(data, "show", run_id, "--format", "json")
+    found = json.loads(shown.stdout)["discrepancies"]
+    assert [(d["class"], d["stripe_id"]) for d in found] == [("MISSING_LOCAL", connected)]

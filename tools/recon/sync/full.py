@@ -96,7 +96,9 @@ def sync_type_full(
         if not state.running:
             state.generation += 1
             state.running = True
-            state.version = version
+            # never below the last generation's stamp (its watermark may have come from the
+            # wall clock, ours from Stripe's): a newer listing must win over an older one
+            state.version = max(version, state.version + 1 if state.version else version)
             want = slices if spec.windowable else 1
             state.slices = plan_slices(
                 since=since, lower=lower_bound() if want > 1 else None,

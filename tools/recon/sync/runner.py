@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
+from tools.recon.sync.children import fetch_new_parents, sync_children
 from tools.recon.sync.events import EventsGap, check_gap, newest_event, sync_events
 from tools.recon.sync.full import Lister, sync_type_full
 from tools.recon.sync.progress import NullProgress, SyncProgress
@@ -80,6 +81,10 @@ def run_sync(
                 log.warning(warning)
                 report.warnings.append(warning)
                 forced = True
+        if newest.available and cp.events.id is None and newest.id is not None:
+            # the last sync saw no event at all, so nothing marks where to replay from: what
+            # changed since is only found by listing again
+            forced = True
         for t in wanted:
             state = cp.types.setdefault(t, TypeState())
             if forced or not newest.available:
@@ -110,17 +115,27 @@ def run_sync(
                 need_full = list(wanted)
             finally:
                 shown.finish("events")
+            for otype in wanted:  # parents that arrived through events
+                spec = SYNC_TYPES[otype]
+                if spec.parent and otype not in need_full and not stop.is_set():
+                    fetch_new_parents(gateway, snap, spec, version=watermark, account=account,
+                                      progress=lambda n, t=otype: advance(t, n))
         for otype in need_full:
             if stop.is_set():
                 break
             report.full_types.append(otype)
             shown.start(otype)
+            spec = SYNC_TYPES[otype]
             try:
-                done = sync_type_full(
-                    gateway, snap, SYNC_TYPES[otype], version=watermark, since=since,
-                    slices=slices, account=account, stop=stop, lower_bound=_lower_bound(gateway),
-                    progress=lambda n, t=otype: advance(t, n),
-                )
+                if spec.parent:
+                    done = sync_children(gateway, snap, spec, version=watermark, account=account,
+                                         stop=stop, progress=lambda n, t=otype: advance(t, n))
+                else:
+                    done = sync_type_full(
+                        gateway, snap, spec, version=watermark, since=since, slices=slices,
+                        account=account, stop=stop, lower_bound=_lower_bound(gateway),
+                        progress=lambda n, t=otype: advance(t, n),
+                    )
             finally:
                 shown.finish(otype)
             if not done:

@@ -16,10 +16,21 @@ class ListSpec(BaseModel):
     path: str
     params: dict[str, Any] = {}
     windowable: bool = True  # the list endpoint accepts `created` ranges
+    # Listed per parent object (sync/children.py): `path` may hold ``{parent}``; the parent's
+    # id goes in the `parent_param` query parameter and is stored as `parent_field`.
+    parent: str | None = None
+    parent_param: str | None = None
+    parent_field: str | None = None
+    parent_filter: dict[str, Any] = {}  # only parents whose fields have these values
 
 
 def _s(object_type: str, path: str, windowable: bool = True, **params: Any) -> ListSpec:
     return ListSpec(object_type=object_type, path=path, params=params, windowable=windowable)
+
+
+def _child(object_type: str, path: str, parent: str, **options: Any) -> ListSpec:
+    return ListSpec(object_type=object_type, path=path, windowable=False, parent=parent,
+                    **options)
 
 
 # Order matters for a first sync: catalogue and customers first (they land in every replica
@@ -36,6 +47,11 @@ _ALL = (
     _s("dispute", "/v1/disputes"),
     _s("checkout.session", "/v1/checkout/sessions"),
     _s("payout", "/v1/payouts"),
+    # after their parents: a pass walks the parents already in the snapshot
+    _child("balance_transaction", "/v1/balance_transactions", "payout",
+           parent_param="payout", parent_field="payout", parent_filter={"automatic": True}),
+    _child("customer_cash_balance_transaction",
+           "/v1/customers/{parent}/cash_balance_transactions", "customer"),
     _s("webhook_endpoint", "/v1/webhook_endpoints", windowable=False),
     _s("event", "/v1/events"),
 )
@@ -47,6 +63,8 @@ _ALIASES = {"customers": "customer", "products": "product", "prices": "price",
             "payment_intents": "payment_intent", "payments": "payment_intent",
             "charges": "charge", "refunds": "refund", "disputes": "dispute",
             "checkout_sessions": "checkout.session", "payouts": "payout",
+            "balance_transactions": "balance_transaction",
+            "cash_balance_transactions": "customer_cash_balance_transaction",
             "events": "event", "webhook_endpoints": "webhook_endpoint"}
 
 

@@ -1,0 +1,111 @@
+"""Sync of object types Stripe lists only per parent object.
+
+Two such lists matter to reconciliation: a payout's balance transactions
+(``GET /v1/balance_transactions?payout=po_…``, automatic payouts only: for a manual payout
+Stripe cannot say which charges it paid out) for PAYOUT_BREAK, and a customer's cash-balance
+transactions (``GET /v1/customers/{id}/cash_balance_transactions``) for bank transfers
+applied to invoices and payments.
+
+A pass walks the parents already in the snapshot in id order; the type's single slice keeps
+the last parent done as its cursor, so a killed pass resumes after it. Each child is stored
+with the parent it was listed for (``parent_field``), which balance transactions do not
+carry themselves. Between full passes, payouts that arrived through events have no
+transactions fetched yet: `fetch_new_parents` lists just those. (New cash-balance
+transactions come through the events API like any object.)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import polars as pl
+
+from tools.recon.sync.full import VERSION_SCALE, Lister
+from tools.recon.sync.store import LIST, Slice, Snapshot, TypeState
+from tools.recon.sync.types import ListSpec
+
+__all__ = ["fetch_new_parents", "parent_ids", "sync_children"]
+
+
+def parent_ids(snap: Snapshot, spec: ListSpec) -> list[str]:
+    """The parents whose children this spec lists, sorted (the pass's resume order)."""
+    if spec.parent is None:
+        raise ValueError(f"{spec.object_type} is not listed per parent object")
+    frame = snap.frame(spec.parent)
+    if frame.is_empty():
+        return []
+    for path, wanted in spec.parent_filter.items():
+        frame = frame.filter(
+            pl.col("data").str.json_path_match(f"$.{path}") == str(wanted).lower())
+    return sorted(frame["id"].to_list())
+
+
+def _fetch(gateway: Lister, snap: Snapshot, spec: ListSpec, parent: str, *, version: int,
+           gen: int, account: str | None) -> int:
+    params = dict(spec.params)
+    if spec.parent_param:
+        params[spec.parent_param] = parent
+    children = list(gateway.list_all(spec.path.format(parent=parent), params))
+    for obj in children:
+        obj["_account"] = account
+        if spec.parent_field:
+            obj[spec.parent_field] = parent
+    return snap.append(spec.object_type, children, version=version * VERSION_SCALE,
+                       source=LIST, gen=gen)
+
+
+def sync_children(
+    gateway: Lister, snap: Snapshot, spec: ListSpec, *, version: int, account: str | None,
+    stop: threading.Event, progress: Callable[[int], None],
+) -> bool:
+    """One full pass over the parents (resumed if one is running); True when it completed."""
+    with snap.editing() as cp:
+        state = cp.types.setdefault(spec.object_type, TypeState())
+        if not state.running:
+            state.generation += 1
+            state.running = True
+            # never below the last generation's stamp (its watermark may have come from the
+            # wall clock, ours from Stripe's): a newer listing must win over an older one
+            state.version = max(version, state.version + 1 if state.version else version)
+            state.slices = [Slice()]
+        gen, stamp, cursor = state.generation, state.version, state.slices[0].cursor
+    for parent in parent_ids(snap, spec):
+        if cursor is not None and parent <= cursor:
+            continue
+        if stop.is_set():
+            return False
+        n = _fetch(gateway, snap, spec, parent, version=stamp, gen=gen, account=account)
+        with snap.editing() as cp:
+            sl = cp.types[spec.object_type].slices[0]
+            sl.cursor, sl.count = parent, sl.count + n
+        progress(n)
+    objects = snap.compact(spec.object_type, drop_unlisted_before_gen=gen,
+                           since_version=stamp * VERSION_SCALE)
+    with snap.editing() as cp:
+        state = cp.types[spec.object_type]
+        state.slices[0].done = True
+        state.running = state.pending_full = False
+        state.completed_generation = gen
+        state.objects = objects
+    return True
+
+
+def fetch_new_parents(
+    gateway: Lister, snap: Snapshot, spec: ListSpec, *, version: int, account: str | None,
+    progress: Callable[[int], None],
+) -> int:
+    """Children of parents that have none stored yet (payouts seen since the last pass)."""
+    if not spec.parent_field:
+        return 0
+    stored = snap.frame(spec.object_type)
+    known = set(stored["data"].str.json_path_match(f"$.{spec.parent_field}").to_list()
+                if stored.height else [])
+    gen = snap.checkpoint().types[spec.object_type].completed_generation
+    fetched = 0
+    for parent in parent_ids(snap, spec):
+        if parent not in known:
+            n = _fetch(gateway, snap, spec, parent, version=version, gen=gen, account=account)
+            progress(n)
+            fetched += n
+    return fetched
