@@ -30,6 +30,9 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    false,
+    func,
+    true,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -44,9 +47,12 @@ class Base(DeclarativeBase):
 
 
 class _Timestamps:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Server defaults too: a row written with plain SQL (a sync job, fde's recon repair)
+    # must be accepted, as in a real schema; the ORM's Python defaults cover only the app.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, server_default=func.now()
     )
 
 
@@ -54,7 +60,7 @@ class _Synced(_Timestamps):
     connect_account_id: Mapped[str | None] = mapped_column(String(64), index=True)
     livemode: Mapped[bool | None] = mapped_column(Boolean)
     stripe_event_created: Mapped[int | None] = mapped_column(BigInteger)
-    stripe_state_rank: Mapped[int] = mapped_column(Integer, default=0)
+    stripe_state_rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Account(_Synced, Base):
@@ -66,7 +72,7 @@ class Account(_Synced, Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(255), index=True)
     name: Mapped[str | None] = mapped_column(String(255))
-    delinquent: Mapped[bool] = mapped_column(Boolean, default=False)
+    delinquent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     user_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # metadata.user_id
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -84,7 +90,8 @@ class Subscription(_Synced, Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     current_period_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancellation_reason: Mapped[str | None] = mapped_column(String(64))
     trial_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -177,7 +184,8 @@ class Order(_Synced, Base):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64))
     mode: Mapped[str | None] = mapped_column(String(16))
     # pending | awaiting_payment | paid | payment_failed | expired
-    status: Mapped[str] = mapped_column(String(32), default="pending")
+    status: Mapped[str] = mapped_column(String(32), default="pending",
+                                        server_default="pending")
     payment_status: Mapped[str | None] = mapped_column(String(32))
     amount_total: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -217,7 +225,7 @@ class Entitlement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     feature: Mapped[str] = mapped_column(String(128))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoke_reason: Mapped[str | None] = mapped_column(String(64))

@@ -21,7 +21,7 @@ DAY = 86_400
 HISTORY_DAYS = 60
 # The world's "now": every build ends here, so timestamps never depend on the wall clock.
 WORLD_NOW = int(datetime(2026, 3, 2, tzinfo=UTC).timestamp())
-GENERATOR_VERSION = 2  # 2: shadow-checked manifests, FM-06/FM-25, fulfilment redeliveries
+GENERATOR_VERSION = 3  # 3: recon_none in manifests, server defaults in the company schema
 
 
 class SizeSpec(BaseModel):
