@@ -1,4 +1,5 @@
-"""`fde shadow run|show|list`: replay a corpus into a primary and a candidate handler."""
+"""`fde shadow run|billing|show|list`: replay a corpus into a primary and a candidate handler;
+run legacy billing in parallel with Stripe's."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ from typing import Annotated
 
 import typer
 from pydantic import SecretStr
+from rich.markup import escape
 
-from cli import context
+from cli import context, wiring
 from cli.output import console, say
 from tools.recon.adapter import open_user_system
 from tools.recon.mapping import load_mapping
 from tools.shadow import store
+from tools.shadow.billing import BillingOptions, StripeSide, run_billing_parallel
 from tools.shadow.corpus import load_corpus
 from tools.shadow.engine import ReplayOptions, run_webhook_replay
-from tools.shadow.errors import TargetError
+from tools.shadow.errors import LegacyInputError, TargetError
 from tools.shadow.faults import FAULTS, check_faults
+from tools.shadow.legacy import BillingWindow, load_legacy_csv, run_plugin
+from tools.shadow.models import ShadowRun
 from tools.shadow.replay import Target
 from tools.shadow.report import render_markdown, write_reports
 
@@ -71,20 +76,72 @@ def run(
         events, _target(primary, primary_state, secret, mapping),
         _target(candidate, candidate_state, secret, mapping), load_mapping(mapping),
         ReplayOptions(faults=faults, seed=seed, engagement=engagement, repro=repro))
+    _store_and_say(report, out, focus)
+
+
+def _store_and_say(report: ShadowRun, out: Path | None, focus: str | None = None) -> None:
     with context.database().session() as session:
         store.save_run(session, report)
     folder = out or context.settings().data_dir / "shadow" / report.run.id
     paths = write_reports(report, folder)
     colour = {"PASS": "green", "FAIL": "red"}.get(report.verdict.value, "yellow")
+    noise = "" if report.run.mode == "billing_parallel" else \
+        f", noise removed {report.noise.removed}"
     say(f"run {report.run.id}: [{colour}]{report.verdict.value}[/] — "
-        f"{len(report.mismatches)} mismatches, noise removed {report.noise.removed}")
+        f"{len(report.mismatches)} mismatches{noise}")
     for reason in report.reasons:
         say(f"  {reason}")
-    shown = [m for m in report.top_mismatches if focus in (None, m.event_id)]
-    for m in shown:
-        say(f"  {m.invariant} · {m.event_type} · {m.fault or 'clean'}: {m.detail}")
-        say(f"    repro: {m.repro}")
+    for m in report.top_mismatches:
+        if focus not in (None, m.event_id):
+            continue
+        what = ", ".join(m.causes) if m.causes else \
+            f"{m.invariant} · {m.event_type} · {m.fault or 'clean'}"
+        say(escape(f"  {what}: {m.detail}"))
+        say(escape(f"    repro: {m.repro}"))
     say(f"  reports: {paths['json']}, {paths['md']}, {paths['html']}")
+
+
+@app.command("billing")
+def billing(
+    engagement: Annotated[str, typer.Option("--engagement", "-e",
+                                            help="whose Stripe account to compare with")],
+    legacy: Annotated[Path | None, typer.Option(help="legacy invoices as CSV")] = None,
+    plugin: Annotated[str | None, typer.Option(
+        help="module:function computing legacy invoices for --period-start/--period-end")
+    ] = None,
+    period_start: Annotated[str | None, typer.Option(help="plugin window, YYYY-MM-DD")] = None,
+    period_end: Annotated[str | None, typer.Option(help="plugin window, YYYY-MM-DD")] = None,
+    stripe: Annotated[StripeSide, typer.Option(
+        help="preview: upcoming invoices (before cut-over); invoices: finalized ones")
+    ] = "preview",
+    customer: Annotated[list[str] | None, typer.Option(help="only this customer")] = None,
+    out: Annotated[Path | None, typer.Option(help="report folder")] = None,
+) -> None:
+    """Legacy invoices vs Stripe's for the same customers and periods, each difference
+    explained by cause (proration, tax rounding, currency exponent, missing usage,
+    discount; UNEXPLAINED otherwise). Stored like replay runs."""
+    if (legacy is None) == (plugin is None):
+        raise LegacyInputError("give exactly one of --legacy FILE or --plugin module:function")
+    if legacy is not None:
+        rows = load_legacy_csv(legacy)
+        source = f"--legacy {shlex.quote(str(legacy))}"
+    else:
+        if not (period_start and period_end):
+            raise LegacyInputError("--plugin needs --period-start and --period-end")
+        rows = run_plugin(str(plugin), BillingWindow.model_validate(
+            {"start": period_start, "end": period_end, "customers": customer or None}))
+        source = (f"--plugin {shlex.quote(str(plugin))} --period-start {period_start} "
+                  f"--period-end {period_end}")
+    repro = f"fde shadow billing {source} --engagement {shlex.quote(engagement)} " \
+        f"--stripe {stripe}"
+    gateway = wiring.gateway(engagement)
+    try:
+        report = run_billing_parallel(rows, gateway, BillingOptions(
+            stripe=stripe, engagement=engagement, source=str(legacy or plugin),
+            customers=list(customer or []), repro=repro))
+    finally:
+        gateway.close()
+    _store_and_say(report, out)
 
 
 @app.command("show")

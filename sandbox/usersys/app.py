@@ -50,14 +50,15 @@ class HandlerAppConfig(BaseModel):
 
 
 def _verify(payload: bytes, header: str | None, secrets: list[SecretStr], tolerance: int) -> bool:
+    # verify_header checks only the signature: the body is parsed once, by the caller
+    # (construct_event would parse it again into a StripeObject nobody reads).
     for secret in secrets:
         try:
-            stripe.Webhook.construct_event(payload, header, secret.get_secret_value(), tolerance)
+            stripe.WebhookSignature.verify_header(payload, header, secret.get_secret_value(),
+                                                  tolerance)
             return True
         except stripe.SignatureVerificationError:
             continue
-        except ValueError:  # signed, but not JSON
-            return False
     return False
 
 

@@ -10,6 +10,9 @@ apply many events without HTTP. Correct behaviour by default:
 - Connect: rows carry ``event.account`` as ``connect_account_id``
 - entitlements follow the policy in entitlements.py; amounts are stored exactly
 - unknown event types are acknowledged (``ignored``), never answered with an error
+- payloads rendered for an endpoint pinned to an older API version (invoice ``subscription``,
+  subscription ``current_period_*`` at the top level, PaymentIntent ``charges``) are read in
+  their own shape; FM-05 reads the 2025-03-31+ shape only and leaves those fields empty
 
 Contract with the caller: run it inside a transaction and commit unless the outcome is
 ``failed`` (then roll back — the app answers 500 and Stripe retries). Failing branches raise

@@ -131,7 +131,8 @@ def deliver_all(world: World, session: Session, clock: _Clock, *,
     none), `record=False` leaves the replica's delivery log alone."""
     result = DeliveryResult()
     switches = world.config.bugs if bugs is None else bugs
-    bugs = handler_bugs(switches)
+    # FM-05 acts in delivery (old-shape payloads) and in the handler (reads the new shape only).
+    bugs = handler_bugs(switches) | (frozenset({"FM-05"}) & frozenset(switches))
     rng = random.Random(world.config.seed * 7919 + 17)
     endpoint = world.endpoint
     old_version = endpoint.get("api_version") if "FM-05" in switches else None

@@ -65,10 +65,10 @@ class _Runner:
 
 
 def _violations(corpus: Corpus, truth: Truth, capture: Capture, fault: str | None,
-                seed: int) -> list[Violation]:
+                seed: int, mapping: Mapping) -> list[Violation]:
     plan = plan_for(corpus, fault, seed)
     return evaluate(corpus, truth, capture, {p: corpus.events[d.index]["type"]
-                                             for p, d in enumerate(plan)})
+                                             for p, d in enumerate(plan)}, mapping)
 
 
 def _new(cand: list[Violation], prim: list[Violation]) -> list[Violation]:
@@ -119,8 +119,8 @@ def run_webhook_replay(
         runner.close()
 
     diffs = diff_runs(corpus, mapping, first, clean, second)
-    prim_v = _violations(corpus, truth, first, None, options.seed)
-    cand_v = _violations(corpus, truth, clean, None, options.seed)
+    prim_v = _violations(corpus, truth, first, None, options.seed, mapping)
+    cand_v = _violations(corpus, truth, clean, None, options.seed, mapping)
     mismatches = [m for m in diffs.http]
     clean_new = _new(cand_v, prim_v)
     mismatches += [_as_mismatch(v, None) for v in clean_new]
@@ -131,8 +131,8 @@ def run_webhook_replay(
     reported = {(v.invariant, v.source) for v in clean_new}
     clean_broken = {v.invariant for v in cand_v}
     for fault, (prim_cap, cand_cap) in fault_runs.items():
-        pv = _violations(corpus, truth, prim_cap, fault, options.seed)
-        cv = _violations(corpus, truth, cand_cap, fault, options.seed)
+        pv = _violations(corpus, truth, prim_cap, fault, options.seed, mapping)
+        cv = _violations(corpus, truth, cand_cap, fault, options.seed, mapping)
         for inv in MATRIX_INVARIANTS:
             mine = [v for v in cv if v.invariant == inv]
             cells.append(FaultCell(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.errors import ConfigError, NotFoundError
 
-__all__ = ["CorpusError", "ShadowRunNotFound", "TargetError"]
+__all__ = ["CorpusError", "LegacyInputError", "ShadowRunNotFound", "TargetError"]
 
 
 class CorpusError(ConfigError):
@@ -18,3 +18,9 @@ class TargetError(ConfigError):
 
 class ShadowRunNotFound(NotFoundError):
     default_hint = "list runs with `fde shadow list`"
+
+
+class LegacyInputError(ConfigError):
+    default_hint = ("a legacy export is CSV with a header: customer, period_start, period_end, "
+                    "currency, subtotal, total (+ optional subscription, discount, tax, "
+                    "proration, usage, reference); amounts in integer minor units")

@@ -8,6 +8,7 @@ Catalogue (ids are stable; titles go into reports):
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tools.recon.adapter import UserSystem
+from tools.recon.mapping import Mapping
 from tools.shadow.corpus import Corpus
 from tools.shadow.replay import Capture
 from tools.shadow.state import StateView, read_state
@@ -30,14 +32,21 @@ INVARIANTS: dict[str, str] = {
     "nothing_granted_while_processing": "nothing granted while a payment is processing",
     "refunded_value_revoked": "refunded (disputed, failed) value is revoked",
     "status_follows_stripe": "every row's status is Stripe's latest once events settle",
+    "fields_follow_stripe":
+        "no row leaves empty a field (link, period, id) that Stripe's latest snapshot fills",
     "amounts_exact": "amounts are stored in the currency's minor units",
     "connect_scope": "rows keep the Connect account their event came from",
     "state_matches_primary": "the candidate leaves the same rows as the primary",
+    "billing_matches_legacy": "Stripe bills each customer and period what legacy billed",
 }
 __doc__ = (__doc__ or "") + "\n".join(f"    {k:34} {v}" for k, v in INVARIANTS.items()) + "\n"
 MATRIX_INVARIANTS = ("acknowledged", "one_fulfilment", "entitlement_follows_subscription",
                      "nothing_granted_while_processing", "refunded_value_revoked",
-                     "status_follows_stripe")
+                     "status_follows_stripe", "fields_follow_stripe")
+# Field types whose emptiness is decidable from the snapshot alone (refs need the other
+# row, money and flags have their own invariants or legitimate defaults).
+_FILLED_TYPES = frozenset({"string", "int", "timestamp"})
+_PATH = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 class Violation(BaseModel):
@@ -90,9 +99,38 @@ def _money(truth: Truth, source: str) -> tuple[int | None, str | None]:
     return (int(amount) if amount is not None else None), obj.get("currency")
 
 
-def evaluate(corpus: Corpus, truth: Truth, capture: Capture,
-             plan_types: dict[int, str]) -> list[Violation]:
-    """Every invariant on one capture; `plan_types` maps plan positions to event types."""
+def _at(obj: Any, path: str) -> Any:
+    """The value at a mapping path (``a.b[0].c``); None past an unexpanded id."""
+    for name, index in _PATH.findall(path):
+        if index:
+            obj = obj[int(index)] if isinstance(obj, list) and int(index) < len(obj) else None
+        else:
+            obj = obj.get(name) if isinstance(obj, dict) else None
+        if obj is None:
+            return None
+    return obj
+
+
+def _empty_fields(truth: Truth, state: StateView, mapping: Mapping) -> list[tuple[str, str]]:
+    """(row key, field) the handler left NULL although Stripe's final snapshot fills it."""
+    out = []
+    for (entity, key, name), value in state.items():
+        spec = mapping.entities.get(entity)
+        field = spec.fields.get(name) if spec else None
+        final = truth.final.get(key)
+        if value is not None or spec is None or field is None or final is None or \
+                not field.stripe or field.type not in _FILLED_TYPES or \
+                final.get("object") != spec.stripe_object:
+            continue
+        if _at(final, field.stripe) is not None:
+            out.append((key, name))
+    return out
+
+
+def evaluate(corpus: Corpus, truth: Truth, capture: Capture, plan_types: dict[int, str],
+             mapping: Mapping | None = None) -> list[Violation]:
+    """Every invariant on one capture; `plan_types` maps plan positions to event types;
+    without a `mapping` the field invariant is not checked."""
     seen = _Seen(corpus, capture)
     out: list[Violation] = []
 
@@ -150,6 +188,9 @@ def evaluate(corpus: Corpus, truth: Truth, capture: Capture,
                 value is not None and value != final["status"]:
             add("status_follows_stripe", key, f"{key} is {value!r} locally, "
                 f"{final['status']!r} in Stripe")
+    if mapping is not None:
+        for key, name in _empty_fields(truth, capture.state, mapping):
+            add("fields_follow_stripe", key, f"{key} {name} is empty locally, set in Stripe")
     for name, source, event_id in capture.probes:
         event = next((e for e in corpus.events if e["id"] == event_id), None)
         amount, currency = _money(truth, source)

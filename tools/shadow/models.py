@@ -3,7 +3,7 @@
     ShadowRun
      ├── run: RunInfo {id, mode, primary, candidate, api_version, corpus_hash, fault_seed}
      ├── verdict PASS | FAIL | INCONCLUSIVE (+ reasons)
-     ├── totals, noise, by_event_type, state_diffs
+     ├── totals, noise, by_event_type (by_cause for billing), state_diffs
      ├── fault_matrix: [FaultCell {fault, invariant, primary, candidate}]
      ├── money_impact: [MoneyImpact {currency, amount_minor}]
      └── top_mismatches: [Mismatch {..., repro}]
@@ -60,7 +60,7 @@ class StateDiff(BaseModel):
 class Mismatch(BaseModel):
     """A difference that is not noise, attributed to an event type and an invariant."""
 
-    kind: Literal["http_status", "http_body", "state", "invariant"]
+    kind: Literal["http_status", "http_body", "state", "invariant", "billing"]
     invariant: str
     event_type: str | None = None
     event_id: str | None = None
@@ -71,6 +71,7 @@ class Mismatch(BaseModel):
     candidate: Any = None
     amount_minor: int | None = None
     currency: str | None = None
+    causes: list[str] = Field(default_factory=list)  # billing: why the amounts differ
     repro: str = ""
 
 
@@ -110,6 +111,7 @@ class ShadowRun(BaseModel):
     totals: dict[str, int] = Field(default_factory=dict)
     noise: Noise = Field(default_factory=Noise)
     by_event_type: dict[str, int] = Field(default_factory=dict)
+    by_cause: dict[str, int] = Field(default_factory=dict)  # billing_parallel
     state_diffs: list[StateDiff] = Field(default_factory=list)
     fault_matrix: list[FaultCell] = Field(default_factory=list)
     money_impact: list[MoneyImpact] = Field(default_factory=list)

@@ -8,10 +8,13 @@ the run stops with `TargetUnreachable` and the shadow run is INCONCLUSIVE.
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -21,6 +24,7 @@ from stripe import WebhookSignature
 from tools.recon.adapter import UserSystem
 from tools.shadow.corpus import Corpus
 from tools.shadow.faults import Delivery
+from tools.shadow.lanes import split_lanes
 from tools.shadow.state import StateView, read_state, reset_state
 from tools.shadow.versions import render_old
 
@@ -104,28 +108,41 @@ def sign(body: str, secret: str, timestamp: int) -> str:
 def replay(
     target: Target, corpus: Corpus, plan: list[Delivery], *,
     http: httpx.Client | None = None, after_delivery: AfterDelivery | None = None,
-    read: bool = True, reset: bool = True,
+    read: bool = True, reset: bool = True, lanes: int = 1,
 ) -> Capture:
-    """Reset the target's state, deliver `plan`, read the state it left."""
+    """Reset the target's state, deliver `plan`, read the state it left.
+
+    ``lanes > 1`` delivers unrelated events concurrently (`lanes.split_lanes`: related
+    events keep their order); attempts are recorded in the order they were sent."""
     if reset and target.user is not None:
         reset_state(target.user)
     client = http or httpx.Client(timeout=target.timeout)
     capture = Capture(target=target.name)
     secret = target.secret.get_secret_value()
-    queue = deque((pos, d, 1) for pos, d in enumerate(plan))
-    started = time.perf_counter()
-    try:
-        while queue:
-            pos, d, attempt = queue.popleft()
+    bodies: dict[tuple[int, bool], tuple[Event, str]] = {}
+    sent = itertools.count()
+    stop = threading.Event()
+
+    def payload(d: Delivery) -> tuple[Event, str]:
+        key = (d.index, d.old_version)
+        if key not in bodies:
             event = corpus.events[d.index]
             if d.old_version:
                 event, _ = render_old(event)
+            bodies[key] = (event, json.dumps(event, indent=2))
+        return bodies[key]
+
+    def deliver(positions: list[int]) -> list[tuple[int, Attempt]]:
+        out: list[tuple[int, Attempt]] = []
+        queue = deque((pos, plan[pos], 1) for pos in positions)
+        while queue and not stop.is_set():
+            pos, d, attempt = queue.popleft()
+            event, body = payload(d)
             record = Attempt(position=pos, index=d.index, event_id=event["id"],
                              event_type=event["type"], attempt=attempt, status=None)
             if d.upstream_5xx and attempt == 1:
                 record.status, record.note = 502, "upstream 502"
             else:
-                body = json.dumps(event, indent=2)
                 header = sign(body, secret, int(time.time()) + d.skew)
                 try:
                     response = client.post(target.url, content=body.encode(), headers={
@@ -135,6 +152,7 @@ def replay(
                 except httpx.TimeoutException:
                     record.note = "timeout"
                 except httpx.TransportError as exc:
+                    stop.set()
                     raise TargetUnreachable(target.name, f"{target.url} unreachable: "
                                             f"{exc.__class__.__name__}: {exc}") from None
                 if d.lose_answer and attempt == 1:
@@ -142,14 +160,25 @@ def replay(
                 applied = record.status is not None and 200 <= record.status < 300
                 if applied and after_delivery is not None:  # a lost answer was still applied
                     after_delivery(event, capture)
-            capture.attempts.append(record)
+            out.append((next(sent), record))
             ok = record.status is not None and 200 <= record.status < 300 and record.note is None
             if not ok and attempt < MAX_ATTEMPTS:
                 queue.append((pos, d, attempt + 1))  # Stripe retries after a back-off
+        return out
+
+    started = time.perf_counter()
+    try:
+        if lanes <= 1:
+            records = deliver(list(range(len(plan))))
+        else:
+            with ThreadPoolExecutor(lanes, thread_name_prefix="shadow-lane") as pool:
+                records = [r for lane in pool.map(deliver, split_lanes(corpus, plan, lanes))
+                           for r in lane]
     finally:
         if http is None:
             client.close()
     capture.seconds = time.perf_counter() - started
+    capture.attempts = [a for _, a in sorted(records, key=lambda r: r[0])]
     if read and target.user is not None:
         capture.state = read_state(target.user)
     return capture

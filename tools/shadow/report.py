@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.money import Money, UnknownCurrency
 from tools.shadow.invariants import INVARIANTS
-from tools.shadow.models import ShadowRun
+from tools.shadow.models import Mismatch, ShadowRun
 
 __all__ = ["render_html", "render_markdown", "write_reports"]
 
@@ -28,18 +28,32 @@ def _title(invariant: str) -> str:
     return INVARIANTS.get(invariant, invariant)
 
 
+def _what(m: Mismatch) -> str:
+    if m.causes:
+        return f"**{', '.join(m.causes)}**"
+    return f"**{_title(m.invariant)}** — `{m.event_type}` ({m.fault or 'clean replay'})"
+
+
 def render_markdown(run: ShadowRun) -> str:
     r = run.run
+    billing = r.mode == "billing_parallel"
     lines = [f"# Shadow run {r.id} — {run.verdict.value}", "",
-             f"- mode: {r.mode}; primary `{r.primary}`, candidate `{r.candidate}`",
-             f"- corpus: {r.corpus_hash} ({r.corpus_events} events, API {r.api_version})",
-             f"- fault seed: {r.fault_seed}; faults: {', '.join(r.faults) or 'none'}"]
+             f"- mode: {r.mode}; primary `{r.primary}`, candidate `{r.candidate}`"]
+    if billing:
+        lines.append(f"- legacy input: {r.corpus_hash} ({r.corpus_events} invoices)")
+    else:
+        lines += [f"- corpus: {r.corpus_hash} ({r.corpus_events} events, API {r.api_version})",
+                  f"- fault seed: {r.fault_seed}; faults: {', '.join(r.faults) or 'none'}"]
     lines += [f"- reason: {reason}" for reason in run.reasons]
     lines += ["", "## Totals", ""] + [f"- {k}: {v}" for k, v in run.totals.items()]
     n = run.noise
-    lines += ["", "## Noise", "", f"{n.primary_vs_primary} differences between two primary "
-              f"runs; {n.removed} removed from the candidate comparison "
-              f"({', '.join(n.fields) or 'none'})."]
+    if not billing:
+        lines += ["", "## Noise", "", f"{n.primary_vs_primary} differences between two "
+                  f"primary runs; {n.removed} removed from the candidate comparison "
+                  f"({', '.join(n.fields) or 'none'})."]
+    if run.by_cause:
+        lines += ["", "## By cause", ""] + [
+            f"- {c}: {k}" for c, k in sorted(run.by_cause.items())]
     if run.money_impact:
         lines += ["", "## Money impact", ""] + [
             f"- {_money(m.amount_minor, m.currency)} over {m.mismatches} mismatches"
@@ -60,8 +74,7 @@ def render_markdown(run: ShadowRun) -> str:
     if run.top_mismatches:
         lines += ["", "## Top mismatches", ""]
         for m in run.top_mismatches:
-            lines += [f"- **{_title(m.invariant)}** — `{m.event_type}` "
-                      f"({m.fault or 'clean replay'}): {m.detail}", f"  `{m.repro}`"]
+            lines += [f"- {_what(m)}: {m.detail}", f"  `{m.repro}`"]
     return "\n".join(lines) + "\n"
 
 
@@ -78,8 +91,17 @@ def render_html(run: ShadowRun) -> str:
              f"<code>{_e(r.candidate)}</code>; corpus {_e(r.corpus_hash)} "
              f"({r.corpus_events} events); seed {_e(r.fault_seed)}</p>"]
     parts += [f"<p>reason: {_e(x)}</p>" for x in run.reasons]
-    parts.append(f"<p>Noise: {run.noise.primary_vs_primary} primary-vs-primary differences, "
-                 f"{run.noise.removed} removed ({_e(', '.join(run.noise.fields))})</p>")
+    if r.mode == "billing_parallel":
+        parts.append("<h2>By cause</h2><table>" + "".join(
+            f"<tr><td>{_e(c)}</td><td>{k}</td></tr>" for c, k in sorted(run.by_cause.items()))
+            + "</table>")
+        parts.append("<h2>Money impact</h2><table>" + "".join(
+            f"<tr><td>{_e(_money(m.amount_minor, m.currency))}</td><td>{m.mismatches} "
+            "mismatches</td></tr>" for m in run.money_impact) + "</table>")
+    else:
+        parts.append(f"<p>Noise: {run.noise.primary_vs_primary} primary-vs-primary "
+                     f"differences, {run.noise.removed} removed "
+                     f"({_e(', '.join(run.noise.fields))})</p>")
     if run.fault_matrix:
         faults = list(dict.fromkeys(c.fault for c in run.fault_matrix))
         invs = list(dict.fromkeys(c.invariant for c in run.fault_matrix))
@@ -94,7 +116,8 @@ def render_html(run: ShadowRun) -> str:
     if run.top_mismatches:
         parts.append("<h2>Top mismatches</h2><table><tr><th>invariant</th><th>event type</th>"
                      "<th>fault</th><th>detail</th><th>repro</th></tr>")
-        parts += [f"<tr><td>{_e(_title(m.invariant))}</td><td>{_e(m.event_type)}</td>"
+        parts += [f"<tr><td>{_e(', '.join(m.causes) or _title(m.invariant))}</td>"
+                  f"<td>{_e(m.event_type or m.object_id)}</td>"
                   f"<td>{_e(m.fault or 'clean')}</td><td>{_e(m.detail)}</td>"
                   f"<td><code>{_e(m.repro)}</code></td></tr>" for m in run.top_mismatches]
         parts.append("</table>")

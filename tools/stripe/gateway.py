@@ -224,6 +224,11 @@ class StripeGateway:
             seen_cursors.add(cursor)
             query[param] = cursor
 
+    def preview_invoice(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /v1/invoices/create_preview``: a POST that stores nothing (Stripe keeps no
+        preview), so it is a read and needs no write tier or idempotency key."""
+        return self._request("post", "/v1/invoices/create_preview", params)
+
     # -- writes -----------------------------------------------------------------------------
 
     def write(

@@ -39,6 +39,7 @@ from sandbox.replica.resources import (
     subscription_items,
     subscription_schedules,
     subscriptions,
+    tax_rates,
     webhook_endpoints,
 )
 
@@ -47,6 +48,7 @@ MODULES: list[ModuleType] = [
     customers,
     products,
     prices,
+    tax_rates,
     webhook_endpoints,
     billing_meters,
     events,

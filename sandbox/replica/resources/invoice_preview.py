@@ -7,6 +7,9 @@
 * ``customer`` + ``subscription_details[items]``: the first invoice of a new subscription.
 * ``customer`` alone: the customer's pending invoice items (+ ``invoice_items``).
 
+Tax: ``subscription_details[default_tax_rates]`` (else the subscription's own
+``default_tax_rates``) adds exclusive tax per line (`tax_rates.apply_taxes`).
+
 Nothing is stored; the answer is an ``invoice`` with ``id`` ``upcoming_…``, status
 ``draft``, the customer's balance applied as finalisation would.
 """
@@ -27,6 +30,7 @@ from sandbox.replica.resources import (
     subscription_changes,
     subscription_invoices,
     subscription_items,
+    tax_rates,
 )
 from sandbox.replica.resources.billing_periods import next_period, recurring_of, shift
 from sandbox.replica.resources.billing_pricing import line_amount
@@ -59,11 +63,15 @@ def _pending_lines(ctx: Ctx, customer: str, sub_id: str | None, currency: str) -
             if item["currency"] == currency]
 
 
-def _finish(ctx: Ctx, invoice: Obj, lines: list[Obj], customer: Obj) -> Obj:
+def _finish(ctx: Ctx, invoice: Obj, lines: list[Obj], customer: Obj,
+            rates: list[str] | None = None) -> Obj:
     invoice["id"] = "upcoming_" + invoice["id"]
     for line in lines:
         line["invoice"] = invoice["id"]
     invoice_lines.set_lines(invoice, lines)
+    if rates:
+        tax_rates.apply_taxes(ctx, invoice, rates,
+                              param="subscription_details[default_tax_rates]")
     invoice["lines"]["url"] = "/v1/invoices/create_preview/lines"
     balance = int(customer.get("balance") or 0)
     net = invoice["total"] + balance
@@ -71,6 +79,12 @@ def _finish(ctx: Ctx, invoice: Obj, lines: list[Obj], customer: Obj) -> Obj:
                    amount_due=max(0, net), amount_remaining=max(0, net),
                    billing_reason=invoice["billing_reason"])
     return invoice
+
+
+def _rate_ids(details: Obj, sub: Obj | None) -> list[str]:
+    raw = details.get("default_tax_rates") or (sub or {}).get("default_tax_rates") or []
+    raw = list(raw.values()) if isinstance(raw, dict) else raw
+    return [r["id"] if isinstance(r, dict) else str(r) for r in raw if r]
 
 
 def _for_subscription(ctx: Ctx, params: Params, details: Obj) -> Obj:
@@ -95,7 +109,7 @@ def _for_subscription(ctx: Ctx, params: Params, details: Obj) -> Obj:
                                        currency=sub["currency"], subscription=sub,
                                        collection_method=sub["collection_method"],
                                        period=(when, when))
-        return _finish(ctx, invoice, lines, customer)
+        return _finish(ctx, invoice, lines, customer, _rate_ids(details, sub))
     interval, count = recurring_of(subscription_items.items_of(draft)[0]["price"])
     start, end = sub["_period"]
     if sub["status"] == "trialing":
@@ -111,7 +125,7 @@ def _for_subscription(ctx: Ctx, params: Params, details: Obj) -> Obj:
                                    period=(start, end))
     invoice["next_payment_attempt"] = end + invoices.AUTO_FINALIZE_DELAY
     invoice["created"] = end
-    return _finish(ctx, invoice, lines, customer)
+    return _finish(ctx, invoice, lines, customer, _rate_ids(details, sub))
 
 
 def preview_subscription(ctx: Ctx, sub_id: str) -> Obj:
@@ -138,7 +152,7 @@ def _new_subscription(ctx: Ctx, params: Params, details: Obj, customer: Obj) -> 
     invoice = invoices.new_invoice(ctx, customer, billing_reason="subscription_create",
                                    currency=prices[0]["currency"],
                                    collection_method="charge_automatically", period=(now, now))
-    return _finish(ctx, invoice, lines, customer)
+    return _finish(ctx, invoice, lines, customer, _rate_ids(details, None))
 
 
 def create_preview(ctx: Ctx, params: Params) -> Obj:

@@ -30,6 +30,7 @@ from sandbox.replica.resources import (
     subscription_invoices,
     subscription_items,
     subscription_state,
+    tax_rates,
 )
 from sandbox.replica.resources.billing_periods import DAY, recurring_of, shift
 from sandbox.replica.resources.billing_pricing import line_amount
@@ -143,6 +144,8 @@ def create_subscription(ctx: Ctx, params: Params) -> Obj:
         trial_start=now if trial_end else None, trial_end=trial_end,
         cancel_at_period_end=bool(as_bool(params, "cancel_at_period_end", default=False)),
         cancel_at=as_int(params, "cancel_at"),
+        default_tax_rates=tax_rates.resolve(ctx, params.get("default_tax_rates"),
+                                            param="default_tax_rates"),
     )
     if (params.get("trial_settings") or {}).get("end_behavior"):
         sub["trial_settings"] = {"end_behavior": {"missing_payment_method": params[

@@ -30,6 +30,21 @@ def _has_payment(ctx: Ctx, stripe_invoice_id: str) -> bool:
     return ctx.session.scalar(select(Payment.id).where(Payment.invoice_id == row.id)) is not None
 
 
+def _subscription_of(ctx: Ctx, inv: dict[str, Any]) -> str | None:
+    # API 2025-03-31+: the link lives under parent.subscription_details; an endpoint pinned
+    # to an older version still sends it at the top level.
+    parent = inv.get("parent") or {}
+    new = stripe_id((parent.get("subscription_details") or {}).get("subscription"))
+    if new or "subscription" not in inv:
+        return new
+    if ctx.on("FM-05"):
+        # FM-05: written for the new shape only; the old one leaves the link empty.
+        if inv.get("subscription"):
+            ctx.hit("FM-05", inv["id"], "old-shape invoice: subscription link left empty")
+        return None
+    return stripe_id(inv.get("subscription"))
+
+
 def on_invoice(ctx: Ctx) -> None:
     inv = ctx.obj
     iid = inv["id"]
@@ -50,12 +65,8 @@ def on_invoice(ctx: Ctx) -> None:
         return ctx.stale("older invoice snapshot")
     account = ctx.account_for(inv.get("customer"))
     currency = inv.get("currency")
-    parent = inv.get("parent") or {}
     row.account_id = account.id if account else None
-    # API 2025-03-31+: the subscription link lives under parent.subscription_details.
-    row.stripe_subscription_id = stripe_id(
-        (parent.get("subscription_details") or {}).get("subscription")
-    )
+    row.stripe_subscription_id = _subscription_of(ctx, inv)
     row.number = inv.get("number")
     row.status = inv.get("status")
     row.billing_reason = inv.get("billing_reason")

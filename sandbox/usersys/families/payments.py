@@ -34,6 +34,20 @@ def _method(pi: dict[str, Any]) -> str | None:
     return processing or (types[0] if len(types) == 1 else None)
 
 
+def _charge_of(ctx: Ctx, pi: dict[str, Any]) -> str | None:
+    # API 2022-11-15+: ``latest_charge``; an endpoint pinned to an older version sends the
+    # ``charges`` list instead.
+    if "latest_charge" in pi or "charges" not in pi:
+        return stripe_id(pi.get("latest_charge"))
+    charges = (pi.get("charges") or {}).get("data") or []
+    if ctx.on("FM-05"):
+        # FM-05: written for the new shape only; the old one leaves the charge empty.
+        if charges:
+            ctx.hit("FM-05", pi.get("id"), "old-shape payment intent: charge left empty")
+        return None
+    return stripe_id(charges[0]) if charges else None
+
+
 def on_payment_intent(ctx: Ctx) -> None:
     pi = ctx.obj
     pid = pi["id"]
@@ -59,7 +73,7 @@ def on_payment_intent(ctx: Ctx) -> None:
     row.failure_code = (pi.get("last_payment_error") or {}).get("code")
     row.feature = (pi.get("metadata") or {}).get("feature")
     row.order_ref = (pi.get("metadata") or {}).get("order_id")
-    row.stripe_charge_id = stripe_id(pi.get("latest_charge")) or row.stripe_charge_id
+    row.stripe_charge_id = _charge_of(ctx, pi) or row.stripe_charge_id
     if row.stripe_charge_id and row.amount_refunded is None:
         row.amount_refunded = 0  # charged, nothing refunded until a charge snapshot says so
     ctx.stamp(row, rank)

@@ -192,13 +192,19 @@ def test_bank_transfer_recorded_without_touching_the_invoice(db: Db, world: Stri
     assert db.one(Invoice).status == "open"
 
 
-def test_older_api_version_shape_leaves_links_empty(db: Db, world: StripeWorld) -> None:
-    """What FM-05 relies on: the handler reads 2026 paths only (no fallback to old shapes)."""
+def test_older_api_version_shape_is_read_and_fm05_leaves_links_empty(
+        db: Db, world: StripeWorld) -> None:
+    """The correct handler reads an old-version invoice's top-level subscription; FM-05
+    (written for 2025-03-31+ paths only) leaves the link empty."""
     customer = world.customer()
     sub = world.subscription(customer)
     legacy = world.invoice(customer, parent=None, subscription=sub["id"])
     db.apply(world.event("invoice.created", legacy))
-    assert db.one(Invoice).stripe_subscription_id is None
+    assert db.one(Invoice).stripe_subscription_id == sub["id"]
+    other = world.invoice(customer, parent=None, subscription=sub["id"])
+    outcome = db.apply(world.event("invoice.created", other), bugs=frozenset({"FM-05"}))
+    assert [h.bug for h in outcome.bug_hits] == ["FM-05"]
+    assert {i.stripe_subscription_id for i in db.rows(Invoice)} == {sub["id"], None}
 
 
 def test_wrong_mode_and_unknown_events_are_logged_not_applied(db: Db, world: StripeWorld) -> None:

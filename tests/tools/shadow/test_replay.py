@@ -10,6 +10,7 @@ from tools.shadow.corpus import load_corpus
 from tools.shadow.engine import ReplayOptions, run_webhook_replay
 from tools.shadow.errors import CorpusError
 from tools.shadow.faults import FAULTS
+from tools.shadow.invariants import MATRIX_INVARIANTS
 from tools.shadow.models import Verdict
 from tools.shadow.replay import Target
 
@@ -63,7 +64,7 @@ def test_correct_handler_keeps_every_invariant_under_every_fault(corpus, mapping
         report = run_webhook_replay(corpus, primary, candidate, mapping,
                                     ReplayOptions(faults=list(FAULTS), seed=5))
     assert report.verdict is Verdict.PASS
-    assert len(report.fault_matrix) == len(FAULTS) * 6
+    assert len(report.fault_matrix) == len(FAULTS) * len(MATRIX_INVARIANTS)
     assert all(c.primary == "holds" and c.candidate == "holds" for c in report.fault_matrix)
 
 
@@ -73,7 +74,8 @@ BREAKERS = [
     ({"bugs": "FM-03"}, ["duplicate", "timeout"], True),
     ({"bugs": "FM-02"}, ["reorder", "delay", "retry_after_5xx"], True),
     ({"tolerance": 30}, ["signature_skew"], True),  # a too-strict signature tolerance
-    ({"bugs": "FM-10"}, ["api_version"], False),
+    # FM-05: written for the 2025-03-31+ payload shape only (old shapes leave links empty)
+    ({"bugs": "FM-05"}, ["api_version"], True),
 ]
 
 
@@ -92,3 +94,5 @@ def test_each_fault_breaks_an_invariant_for_a_buggy_handler(handler, faults, ind
         assert broken, fault
         if induced:
             assert any(c.fault_induced for c in broken), (fault, broken)
+        if handler.get("bugs") == "FM-05":  # the empty links, nothing else
+            assert {c.invariant for c in broken} == {"fields_follow_stripe"}, broken
