@@ -1,7 +1,7 @@
 """solution design drafts
 
 Revision ID: 0008_design
-Revises: 0007_recon_sync
+Revises: 0006_blueprints
 Create Date: 2026-11-26
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_design"
-down_revision = "0007_recon_sync"
+down_revision = "0006_blueprints"
 branch_labels = None
 depends_on = None
 
