@@ -6,6 +6,10 @@ on or take the same row; on SQLite the claim is the same statement without the l
 (SQLite serialises writers). Either way the claim is a conditional UPDATE, so a row is only
 ever taken from ``queued`` or from an expired lease. A worker that dies keeps its lease until
 it expires; the next claim takes the job again (attempts + 1).
+
+An engagement's jobs run one at a time: two reconciles of one engagement side by side would
+both see the same stale row and both repair it. On PostgreSQL claims are serialised by a
+transaction-scoped advisory lock so that this check cannot race.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,16 +55,30 @@ def enqueue(session: Session, job: DueJob) -> bool:
     return bool(session.execute(stmt).rowcount)
 
 
+CLAIM_LOCK = 0x0FDE_A07  # pg_advisory_xact_lock key: one claim at a time across workers
+
+
 def _claimable(now: datetime) -> Any:
     return or_(and_(jobs.c.status == "queued", jobs.c.due_at <= now),
                and_(jobs.c.status == "running", jobs.c.lease_expires_at < now))
+
+
+def _engagement_free(now: datetime) -> Any:
+    """No other job of the same engagement is running under a live lease."""
+    other = jobs.alias("other")
+    return ~exists().where(
+        other.c.engagement == jobs.c.engagement, other.c.id != jobs.c.id,
+        other.c.status == "running", other.c.lease_expires_at >= now)
 
 
 def claim(db: Database, worker: str, *, now: datetime, lease_seconds: float,
           engagement: str | None = None, kind: str | None = None) -> ClaimedJob | None:
     """Take the oldest due job (or one whose worker's lease ran out)."""
     with db.session() as session:
-        query = select(jobs).where(_claimable(now)).order_by(jobs.c.due_at, jobs.c.id).limit(1)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+        query = select(jobs).where(_claimable(now), _engagement_free(now)).order_by(
+            jobs.c.due_at, jobs.c.id).limit(1)
         if engagement is not None:
             query = query.where(jobs.c.engagement == engagement)
         if kind is not None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -136,7 +136,8 @@ def add_decision(engagement: str, body: DecisionCreate, db: Db, who: Engineer) -
 
 @router.post("/{engagement}/decisions/{number}/accept", response_model=Decision,
              responses=_ERR)
-def accept_decision(engagement: str, number: int, db: Db, who: Engineer) -> Decision:
+def accept_decision(engagement: str, number: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db,
+                    who: Engineer) -> Decision:
     with _session(db) as session:
         return store.accept_decision(session, engagement, number, actor=who.actor)
 

@@ -16,8 +16,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 TIMEOUT_MS = 60_000  # generous: other test workers share two cores
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
+    # Per test, not per session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, which breaks every later test on the same xdist worker that
+    # calls asyncio.run() or opens Playwright itself.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
