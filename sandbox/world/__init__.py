@@ -35,8 +35,8 @@ manifest.json (sorted keys)
      "switches": {"FM-xx": {"title", "layer", "expected_classes",
                             "affected": [{"object_id", "how", ...}],   # sorted
                             "objects": [ids],                          # sorted, unique
-                            "recon_none": [{"object_id", "why"}],      # objects with no
-                                                                       # recon class (recon_truth.py)
+                            "recon_none": [{"object_id", "why"}],      # no recon class
+                                                                       # (recon_truth.py)
                             ...switch extras (FM-04 window/dropped_events, FM-05 endpoint)}}}
     Handler-layer entries come from `HandlerOutcome.bug_hits` during delivery. ``affected``
     logs every bent decision; ``objects`` are the ids whose final company rows the switch
