@@ -24,7 +24,9 @@ __all__ = ["MAPPING_PATH", "WorldCache"]
 MAPPING_PATH = Path(__file__).resolve().parents[1] / "sandbox" / "usersys" / "mapping.yaml"
 
 
-def _snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
+def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
+    """The replica store of a built world copied straight into a `Snapshot` (the rows a
+    complete sync would hold, without serving the replica)."""
     from tools.recon.sync import DEFAULT_TYPES, Snapshot
 
     snap = Snapshot(target)
@@ -91,7 +93,7 @@ class WorldCache:
                 info = load_info(directory)
                 if snap_dir.exists():
                     shutil.rmtree(snap_dir)
-                _snapshot_from_replica(directory / REPLICA_DB, snap_dir, now=info.now)
+                snapshot_from_replica(directory / REPLICA_DB, snap_dir, now=info.now)
                 (snap_dir / ".done").touch()
         return directory, snap_dir
 

@@ -7,44 +7,16 @@ test costs one world build plus one recon run. The manifest is never read here.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
+from evals.worlds import snapshot_from_replica
 from sandbox.world import WorldConfig
 from sandbox.world.build import REPLICA_DB, USER_DB
 from tests.conftest import REPO
-from tools.recon.sync import DEFAULT_TYPES, Snapshot
+from tools.recon.sync import Snapshot
 
 MAPPING_PATH = REPO / "sandbox" / "usersys" / "mapping.yaml"
-
-
-def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Snapshot:
-    snap = Snapshot(target)
-    conn = sqlite3.connect(replica_db)
-    platform = conn.execute("SELECT value FROM meta WHERE key='platform_account'").fetchone()
-    platform_id = json.loads(platform[0])["id"] if platform else None
-    try:
-        for otype in DEFAULT_TYPES:
-            table = "events" if otype == "event" else "objects"
-            where = "" if otype == "event" else "WHERE type = ?"
-            args = () if otype == "event" else (otype,)
-            rows = []
-            for account, data, deleted in conn.execute(
-                    f"SELECT account, data, deleted FROM {table} {where} ORDER BY seq", args):
-                obj = json.loads(data)
-                if otype != "event" and account != platform_id:
-                    obj["_account"] = account
-                if deleted:
-                    obj["_deleted"] = True
-                rows.append(obj)
-            snap.append(otype, rows, version=now, source=0, gen=1)
-    finally:
-        conn.close()
-    with snap.editing() as cp:
-        cp.complete = True
-        cp.last_sync_completed = now
-    return snap
 
 
 def build(tmp: Path, bugs: str, *, seed: int = 7, size: str = "demo"
