@@ -7,9 +7,9 @@ on or take the same row; on SQLite the claim is the same statement without the l
 ever taken from ``queued`` or from an expired lease. A worker that dies keeps its lease until
 it expires; the next claim takes the job again (attempts + 1).
 
-An engagement's jobs run one at a time: two reconciles of one engagement side by side would
-both see the same stale row and both repair it. On PostgreSQL claims are serialised by a
-transaction-scoped advisory lock so that this check cannot race.
+An engagement's jobs run one at a time, in kind order within a tick: two reconciles of one
+engagement side by side would both see the same stale row and both repair it. On PostgreSQL
+claims are serialised by a transaction-scoped advisory lock so that this check cannot race.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from agents.autopilot.policy import JobKind
+from agents.autopilot.policy import JOB_KINDS, JobKind
 from agents.autopilot.schedule import DueJob
 from agents.autopilot.tables import attempts, aware, jobs
 from core.ids import new_id
@@ -55,6 +55,7 @@ def enqueue(session: Session, job: DueJob) -> bool:
     return bool(session.execute(stmt).rowcount)
 
 
+_KIND_RANK = {kind: rank for rank, kind in enumerate(JOB_KINDS)}
 CLAIM_LOCK = 0x0FDE_A07  # pg_advisory_xact_lock key: one claim at a time across workers
 
 
@@ -77,8 +78,11 @@ def claim(db: Database, worker: str, *, now: datetime, lease_seconds: float,
     with db.session() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+        # kind order breaks ties: ids are only millisecond-sortable, and a reconcile taken
+        # before its tick's sync would compare against the previous snapshot
         query = select(jobs).where(_claimable(now), _engagement_free(now)).order_by(
-            jobs.c.due_at, jobs.c.id).limit(1)
+            jobs.c.due_at, case(_KIND_RANK, value=jobs.c.kind, else_=len(JOB_KINDS)),
+            jobs.c.id).limit(1)
         if engagement is not None:
             query = query.where(jobs.c.engagement == engagement)
         if kind is not None:
