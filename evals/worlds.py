@@ -55,7 +55,8 @@ def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
     return snap
 
 
-def _deliveries(replica_db: Path) -> list[Any]:
+def deliveries(replica_db: Path) -> list[Any]:
+    """The replica's webhook delivery log of a built world, as the checks read it."""
     from tools.checks import Delivery
 
     conn = sqlite3.connect(replica_db)
@@ -143,7 +144,7 @@ class WorldCache:
 
         def findings() -> list[Any]:
             ctx = build_context(snapshot=snap, user=user,
-                                deliveries=_deliveries(directory / REPLICA_DB),
+                                deliveries=deliveries(directory / REPLICA_DB),
                                 profile=Profile(expected_livemode=live), engagement=name,
                                 now=info.now if info else None)
             return run_checks(ctx).findings

@@ -7,10 +7,9 @@ test costs one world build plus one recon run. The manifest is never read here.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from evals.worlds import snapshot_from_replica
+from evals.worlds import deliveries, snapshot_from_replica
 from sandbox.world import WorldConfig
 from sandbox.world.build import REPLICA_DB, USER_DB
 from tests.conftest import REPO
@@ -44,20 +43,6 @@ def build(tmp: Path, bugs: str, *, seed: int = 7, size: str = "demo"
             snapshot_from_replica(directory / REPLICA_DB, snap_dir, now=info.now)
             (snap_dir / ".done").touch()
     return directory, Snapshot(snap_dir), f"sqlite:///{directory / USER_DB}"
-
-
-def deliveries(replica_db: Path) -> list:
-    from tools.checks import Delivery
-
-    conn = sqlite3.connect(replica_db)
-    try:
-        return [Delivery(event_id=e, endpoint_id=ep, account=a, attempt=n, status=s,
-                         latency_ms=lat, error=err, at=at)
-                for e, ep, a, n, s, lat, err, at in conn.execute(
-                    "SELECT event_id, endpoint_id, account, attempt, status, latency_ms, error, "
-                    "at FROM deliveries ORDER BY seq")]
-    finally:
-        conn.close()
 
 
 def tool_context(tmp: Path, bugs: str, *, engagement: str = "acme", seed: int = 7,
