@@ -6,6 +6,10 @@ the same key twice, and a file lock lets parallel workers share one build. The s
 copied straight from the replica store (same rows the HTTP sync would fetch), so a case
 costs one recon run, not a server. Metadata injections are applied to a per-case copy of the
 snapshot, never to the shared one. The ground-truth manifest is never read here.
+
+Meter event summaries are not stored objects but answers the replica computes, so they are
+asked for in process, through the sync's own fetcher (`fetch_meter_usage`), on a copy of the
+replica store (a request moves the replica's clock).
 """
 
 from __future__ import annotations
@@ -14,27 +18,78 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from evals.scenario import WorldSpec
 
-__all__ = ["MAPPING_PATH", "WorldCache"]
+__all__ = ["MAPPING_PATH", "WorldCache", "deliveries", "meter_summaries", "snapshot_from_replica"]
 
 MAPPING_PATH = Path(__file__).resolve().parents[1] / "sandbox" / "usersys" / "mapping.yaml"
+
+
+class _InProcessLister:
+    """The sync gateway's `Lister` over a replica engine run in process (GETs only)."""
+
+    def __init__(self, api: Any, account: str | None) -> None:
+        self.api, self.account = api, account
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.api.request("GET", path, params, account=self.account)
+
+    def list_all(self, resource: str, params: dict[str, Any] | None = None, *,
+                 page_size: int = 100) -> Iterator[dict[str, Any]]:
+        query = {**(params or {}), "limit": page_size}
+        while True:
+            page = self.get(resource, query)
+            yield from page["data"]
+            if not page["has_more"] or not page["data"]:
+                return
+            query["starting_after"] = page["data"][-1]["id"]
+
+
+def meter_summaries(replica_db: Path, subscriptions: list[dict[str, Any]], *,
+                    now: int) -> list[dict[str, Any]]:
+    """What a sync of ``billing.meter_event_summary`` would hold for these subscriptions."""
+    from sandbox.world.api import WorldApi
+    from tools.recon.sync.meter_usage import fetch_meter_usage, meters_of
+
+    metered = [s for s in subscriptions if meters_of(s)]
+    if not metered:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "replica.db"
+        shutil.copyfile(replica_db, copy)
+        api = WorldApi(copy, seed=0, start=now)
+        try:
+            out = []
+            for sub in metered:
+                account = sub.get("_account")
+                for summary in fetch_meter_usage(_InProcessLister(api, account), sub, now=now):
+                    if account:
+                        summary["_account"] = account
+                    out.append(summary)
+            return out
+        finally:
+            api.engine.close()
 
 
 def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
     """The replica store of a built world copied straight into a `Snapshot` (the rows a
     complete sync would hold, without serving the replica)."""
-    from tools.recon.sync import DEFAULT_TYPES, Snapshot
+    from tools.recon.sync import DEFAULT_TYPES, SYNC_TYPES, Snapshot
 
     snap = Snapshot(target)
     conn = sqlite3.connect(replica_db)
     platform = conn.execute("SELECT value FROM meta WHERE key='platform_account'").fetchone()
     platform_id = json.loads(platform[0])["id"] if platform else None
+    copied: dict[str, list[dict[str, Any]]] = {}
     try:
         for otype in DEFAULT_TYPES:
+            if SYNC_TYPES[otype].fetch:
+                continue  # computed by the replica on request, not stored
             table = "events" if otype == "event" else "objects"
             where, args = ("", ()) if otype == "event" else ("WHERE type = ?", (otype,))
             rows = []
@@ -47,8 +102,11 @@ def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
                     obj["_deleted"] = True
                 rows.append(obj)
             snap.append(otype, rows, version=now, source=0, gen=1)
+            copied[otype] = rows
     finally:
         conn.close()
+    summaries = meter_summaries(replica_db, copied.get("subscription", []), now=now)
+    snap.append("billing.meter_event_summary", summaries, version=now, source=0, gen=1)
     with snap.editing() as cp:
         cp.complete = True
         cp.last_sync_completed = now

@@ -36,9 +36,7 @@ WORLD = {"clean": (7, "", "tiny"), "FM-01": (7, "FM-01", "tiny"), "FM-05": (7, "
          **{fm: world for world in (DEMO, HANDLER, REVERSALS, HISTORY)
             for fm in world[1].split(",")}}
 QUICK = ["FM-02", "FM-11", "FM-19", "FM-33"]  # worlds the CLI and eval CI tests build anyway
-# FM-30: the duplicated meter events sit in Stripe's meter-event store, which no list
-# endpoint exposes; nothing synced reveals them (see test_usage_duplicates_are_not_invented).
-SWITCHES = [fm for fm in WORLD if fm.startswith("FM-") and fm != "FM-30"]
+SWITCHES = [fm for fm in WORLD if fm.startswith("FM-")]
 
 
 def _triage(world_tools, case: str, ticket: str, embedder):  # noqa: ANN001, ANN202
@@ -70,14 +68,6 @@ def test_symptom_ticket_gets_the_failure_mode(switch: str, world_tools, embedder
     _grounded(result)
     assert not any(c["name"] in ("refund_payment", "credit_customer_balance",
                                  "annotate_customer") for c in result.tool_calls)
-
-
-@pytest.mark.slow
-def test_usage_duplicates_are_not_invented(world_tools, embedder):
-    """No tool can see FM-30's evidence, so the honest answer names no cause."""
-    result = _triage(world_tools, "FM-30", TICKETS["FM-30"], embedder)
-    assert result.diagnosis.outcome in ("no_defect_found", "cannot_prove")
-    assert result.diagnosis.failure_mode is None
 
 
 def test_double_charge_escalates_refund_vs_credit(world_tools, embedder):

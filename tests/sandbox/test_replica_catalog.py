@@ -93,8 +93,8 @@ def test_billing_meters_and_meter_events(replica, stripe_client):
     stripe_client.v1.billing.meter_events.create(params={
         "event_name": "calls", "payload": {"stripe_customer_id": customer.id, "value": "7"}})
     summaries = stripe_client.v1.billing.meters.event_summaries.list(
-        meter.id, params={"customer": customer.id, "start_time": now - 3600,
-                          "end_time": now + 60})
+        meter.id, params={"customer": customer.id, "start_time": now // 60 * 60 - 3600,
+                          "end_time": now // 60 * 60 + 120})
     assert summaries.data[0].aggregated_value == 12
     with pytest.raises(stripe.InvalidRequestError) as stale:
         stripe_client.v1.billing.meter_events.create(params={
@@ -110,3 +110,29 @@ def test_billing_meters_and_meter_events(replica, stripe_client):
     types = [e.type for e in stripe_client.v1.events.list(params={"type": "billing.meter.*"}).data]
     assert types == ["billing.meter.updated", "billing.meter.reactivated",
                      "billing.meter.deactivated", "billing.meter.created"]
+
+
+def test_meter_event_summaries_grouped_by_day_and_paged(replica, stripe_client):
+    customer = stripe_client.v1.customers.create(params={"name": "Daily"})
+    meter = stripe_client.v1.billing.meters.create(params={
+        "display_name": "Rows", "event_name": "rows", "default_aggregation": {"formula": "sum"}})
+    day = 86400
+    today = replica.admin.now() // day * day
+    for back, value in ((3, 4), (3, 6), (2, 10), (0, 1)):  # two events on one day, a gap
+        stripe_client.v1.billing.meter_events.create(params={
+            "event_name": "rows", "timestamp": today - back * day + 60,
+            "payload": {"stripe_customer_id": customer.id, "value": str(value)}})
+    window = {"customer": customer.id, "start_time": today - 5 * day,
+              "end_time": today + day, "value_grouping_window": "day"}
+    listed = list(stripe_client.v1.billing.meters.event_summaries.list(
+        meter.id, params={**window, "limit": 2}).auto_paging_iter())
+    # newest first; days without events are left out; paging by id gives each day once
+    assert [(s.start_time, s.end_time, s.aggregated_value) for s in listed] == [
+        (today, today + day, 1), (today - 2 * day, today - day, 10),
+        (today - 3 * day, today - 2 * day, 10)]
+    again = stripe_client.v1.billing.meters.event_summaries.list(meter.id, params=window)
+    assert [s.id for s in again.data] == [s.id for s in listed]  # ids are stable
+    with pytest.raises(stripe.InvalidRequestError) as unaligned:
+        stripe_client.v1.billing.meters.event_summaries.list(
+            meter.id, params={**window, "start_time": today - 5 * day + 60})
+    assert unaligned.value.param == "start_time" and "day" in str(unaligned.value)

@@ -145,7 +145,8 @@ def world(replica, stripe_client) -> dict[str, dict[str, Any]]:
         "event_name": "m", "payload": {"stripe_customer_id": customer.id, "value": "1"}})
     now = replica.admin.now()
     summaries = c.v1.billing.meters.event_summaries.list(meter.id, params={
-        "customer": customer.id, "start_time": now - 60, "end_time": now + 60})
+        "customer": customer.id, "start_time": now // 60 * 60 - 60,
+        "end_time": now // 60 * 60 + 120})
     event = raw(replica, "/v1/events?type=customer.created")["data"][0]
     deleted_customer = c.v1.customers.delete(c.v1.customers.create().id)
     deleted_product = c.v1.products.delete(c.v1.products.create(params={"name": "x"}).id)

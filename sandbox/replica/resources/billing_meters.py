@@ -9,6 +9,7 @@ answers the first event again instead of counting twice. Summaries aggregate sto
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from decimal import Decimal
@@ -18,6 +19,7 @@ from sandbox.replica.context import Ctx
 from sandbox.replica.crud import check_params
 from sandbox.replica.errors import ApiError, invalid_param, missing_param
 from sandbox.replica.forms import as_int
+from sandbox.replica.listing import parse_page_query
 from sandbox.replica.registry import Obj, Params, Registry, ResourceSpec
 from sandbox.replica.templates import template
 
@@ -103,25 +105,31 @@ def create_event(ctx: Ctx, params: Params) -> Obj:
     return ctx.insert(event, object_id=key)
 
 
-def aggregate(ctx: Ctx, meter: Obj, customer: str, start: int, end: int) -> Decimal:
-    """The meter's formula over `customer`'s events in ``[start, end)`` (exact decimals)."""
+def usage(ctx: Ctx, meter: Obj, customer: str, start: int,
+          end: int) -> list[tuple[int, Decimal]]:
+    """(timestamp, value) of `customer`'s events on `meter` in ``[start, end)``, in order."""
     ckey = (meter.get("customer_mapping") or {}).get("event_payload_key") or "stripe_customer_id"
     vkey = (meter.get("value_settings") or {}).get("event_payload_key") or "value"
     rows = ctx.engine.store.conn.execute(
-        "SELECT json_extract(data, '$.payload') FROM objects WHERE account=? AND"
-        " type='billing.meter_event' AND json_extract(data, '$.event_name')=? AND"
-        " json_extract(data, '$.timestamp') >= ? AND json_extract(data, '$.timestamp') < ?"
-        " ORDER BY json_extract(data, '$.timestamp'), seq",
+        "SELECT json_extract(data, '$.timestamp'), json_extract(data, '$.payload') FROM objects"
+        " WHERE account=? AND type='billing.meter_event' AND"
+        " json_extract(data, '$.event_name')=? AND json_extract(data, '$.timestamp') >= ? AND"
+        " json_extract(data, '$.timestamp') < ? ORDER BY json_extract(data, '$.timestamp'), seq",
         (ctx.account, meter["event_name"], start, end),
     ).fetchall()
     values = []
-    for (raw,) in rows:
+    for ts, raw in rows:
         payload = json.loads(raw)
         if payload.get(ckey) == customer:
             try:
-                values.append(Decimal(str(payload.get(vkey) or 0)))
+                values.append((ts, Decimal(str(payload.get(vkey) or 0))))
             except ArithmeticError:
                 continue
+    return values
+
+
+def combine(meter: Obj, values: list[Decimal]) -> Decimal:
+    """The meter's formula (sum / count / last) over values in event order (exact)."""
     formula = (meter.get("default_aggregation") or {}).get("formula") or "sum"
     if formula == "count":
         return Decimal(len(values))
@@ -130,20 +138,70 @@ def aggregate(ctx: Ctx, meter: Obj, customer: str, start: int, end: int) -> Deci
     return sum(values, Decimal(0))
 
 
+def aggregate(ctx: Ctx, meter: Obj, customer: str, start: int, end: int) -> Decimal:
+    """The meter's formula over `customer`'s events in ``[start, end)``."""
+    return combine(meter, [v for _, v in usage(ctx, meter, customer, start, end)])
+
+
+_WINDOWS = {"hour": 3600, "day": 86400}
+
+
+def _aligned(params: Params, name: str, step: int, unit: str) -> int:
+    value = as_int(params, name)
+    if value % step:
+        raise invalid_param(name, f"`{name}` must be aligned with {unit} boundaries.")
+    return value
+
+
+def _summary_id(meter: str, customer: str, start: int, end: int) -> str:
+    # Stripe's summary ids encode what was asked for; the same window gets the same id, so
+    # a paging cursor survives between requests.
+    digest = hashlib.sha256(f"{meter}|{customer}|{start}|{end}".encode()).hexdigest()[:24]
+    return f"mtrusg_{digest}"
+
+
 def event_summaries(ctx: Ctx, params: Params, id: str) -> Obj:
+    """One summary for ``[start_time, end_time)``, or one per hour/day window with
+    ``value_grouping_window`` (windows without events are left out), newest first."""
     meter = crud.load(ctx, SPEC, id)
     check_params(params, frozenset({"customer", "start_time", "end_time",
                                     "value_grouping_window", "limit", "starting_after",
                                     "ending_before"}),
                  ("customer", "start_time", "end_time"))
-    start, end = as_int(params, "start_time"), as_int(params, "end_time")
-    total = aggregate(ctx, meter, params["customer"], start, end)
-    summary = {
-        "aggregated_value": int(total) if total == total.to_integral_value() else float(total),
-        "end_time": end, "id": ctx.new_id("billing.meter_event_summary"), "livemode": False,
-        "meter": id, "object": "billing.meter_event_summary", "start_time": start,
-    }
-    return {"object": "list", "data": [summary], "has_more": False,
+    grouping = params.get("value_grouping_window")
+    if grouping is not None and grouping not in _WINDOWS:
+        raise invalid_param("value_grouping_window", "Invalid value_grouping_window: must be "
+                            "one of day, hour")
+    step, unit = (_WINDOWS[grouping], f"{grouping} (UTC)") if grouping else (60, "minute")
+    start = _aligned(params, "start_time", step, unit)
+    end = _aligned(params, "end_time", step, unit)
+    if end <= start:
+        raise invalid_param("end_time", "`end_time` must be after `start_time`.")
+    if grouping and (end - start) // step > 10_000:
+        raise invalid_param("start_time", "Too many windows: narrow the time range.")
+    buckets: dict[int, list[Decimal]] = {} if grouping else {start: []}
+    for ts, value in usage(ctx, meter, params["customer"], start, end):
+        buckets.setdefault(start + (ts - start) // step * step if grouping else start,
+                           []).append(value)
+    summaries = []
+    for lo in sorted(buckets, reverse=True):
+        hi = min(lo + step, end) if grouping else end
+        total = combine(meter, buckets[lo])
+        summaries.append({
+            "aggregated_value": int(total) if total == total.to_integral_value()
+            else float(total),
+            "end_time": hi, "id": _summary_id(id, params["customer"], lo, hi), "livemode": False,
+            "meter": id, "object": "billing.meter_event_summary", "start_time": lo,
+        })
+    query = parse_page_query(params)
+    ids = [s["id"] for s in summaries]
+    first = 0
+    if query.starting_after:
+        first = ids.index(query.starting_after) + 1 if query.starting_after in ids else len(ids)
+    elif query.ending_before in ids:
+        first = max(0, ids.index(query.ending_before) - query.limit)
+    page = summaries[first:first + query.limit]
+    return {"object": "list", "data": page, "has_more": first + query.limit < len(summaries),
             "url": f"/v1/billing/meters/{id}/event_summaries"}
 
 

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from evals.worlds import meter_summaries
 from sandbox.world.build import MANIFEST, REPLICA_DB, USER_DB, build_world, load_info
 from sandbox.world.config import WorldConfig
 from tools.checks.context import CheckContext, Delivery, Profile
@@ -52,6 +53,11 @@ def context(directory: Path) -> CheckContext:
                       "SELECT event_id, endpoint_id, account, attempt, status, latency_ms,"
                       " error, at FROM deliveries ORDER BY seq")]
     conn.close()
+    # summaries are the replica's answers to requests, not stored rows
+    objects["billing.meter_event_summary"] = [
+        {**s, "_account": s.get("_account")}
+        for s in meter_summaries(directory / REPLICA_DB, objects.get("subscription", []),
+                                 now=info.now)]
     user = open_user_system(f"sqlite:///{directory / USER_DB}", load_mapping(MAPPING))
     try:
         local = load_local(user)

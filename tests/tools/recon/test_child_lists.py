@@ -185,3 +185,87 @@ def test_cash_balance_transactions_are_synced_and_compared_with_bank_transfers(
     assert mismatch[0].local_values["net_amount"] == 29_000
     assert len(run.discrepancies) == 2, [(d.class_.value, d.stripe_id, d.reason)
                                          for d in run.discrepancies]
+
+
+def _metered(stripe_client):  # noqa: ANN001, ANN202
+    meter = stripe_client.v1.billing.meters.create(params={
+        "display_name": "API calls", "event_name": "api_calls",
+        "default_aggregation": {"formula": "sum"}})
+    price = stripe_client.v1.prices.create(params={
+        "currency": "eur", "unit_amount": 2, "product_data": {"name": "API"},
+        "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}})
+    customer = stripe_client.v1.customers.create({"email": "ops@metered.example"})
+    pm = stripe_client.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    sub = stripe_client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": price.id}],
+        "default_payment_method": pm.id})
+    return meter, customer, sub
+
+
+def test_meter_usage_is_synced_every_run_and_checked_against_usage_records(
+        replica, stripe_client, tmp_path):
+    """Meter events cannot be listed: what Stripe counted is synced as daily meter event
+    summaries per metered subscription (listed again on every sync, since no event announces
+    them) and compared with the company's usage_records. A report resent with a new
+    identifier shows as the day Stripe counted more."""
+    from tools.checks import Profile, run_checks
+    from tools.checks.sources import build_context
+    from tools.recon.sync.meter_usage import DAY, SETTLE_SECONDS
+
+    meter, customer, sub = _metered(stripe_client)
+    replica.admin.advance_clock(2 * DAY)
+    # an event at the replica's time: the sync takes Stripe's "now" from the newest event
+    stripe_client.v1.customers.update(customer.id, {"name": "Metered"})
+    now = replica.admin.now()
+    day = (now - SETTLE_SECONDS) // DAY * DAY - DAY  # yesterday: a complete, settled day
+    sent = [("rep-1", 120, day + 3600), ("rep-2", 80, day + 7200)]
+    for identifier, value, ts in [*sent, ("rep-2-retry", 80, day + 7200)]:
+        stripe_client.v1.billing.meter_events.create(params={
+            "event_name": "api_calls", "identifier": identifier, "timestamp": ts,
+            "payload": {"stripe_customer_id": customer.id, "value": str(value)}})
+    account = um.Account(id=1, stripe_customer_id=customer.id, email="ops@metered.example",
+                         livemode=False)
+    usage = [um.UsageRecord(account_id=1, stripe_subscription_id=sub.id, meter="api_calls",
+                            quantity=value, identifier=identifier,
+                            occurred_at=datetime.fromtimestamp(ts, UTC))
+             for identifier, value, ts in sent]
+    url = _user_db(tmp_path / "user.db", [account, *usage])
+    types = ["customer", "subscription", "billing.meter", "billing.meter_event_summary"]
+    snap = Snapshot(tmp_path / "snap")
+    gateway = _gateway(replica)
+    replica.admin.clear_requests()
+    assert run_sync(gateway, snap, types=types).complete
+    by_route = replica.admin.request_totals()["by_route"]
+    summary_calls = {r: n for r, n in by_route.items() if "event_summaries" in r}
+    assert sum(summary_calls.values()) == 2, by_route  # complete days + today so far
+    summaries = [json.loads(d) for d in snap.frame("billing.meter_event_summary")["data"]]
+    assert [(s["start_time"], s["aggregated_value"], s["customer"], s["subscription"])
+            for s in summaries if s["aggregated_value"]] == [(day, 280, customer.id, sub.id)]
+
+    def findings() -> list:  # noqa: ANN202
+        mapping = load_mapping(MAPPING)
+        user = open_user_system(url, mapping)
+        try:
+            ctx = build_context(snapshot=snap, user=user, deliveries=None, profile=Profile(),
+                                now=replica.admin.now())
+            return [f for f in run_checks(ctx).findings
+                    if f.check == "metering.usage_reconciliation"]
+        finally:
+            user.engine.dispose()
+
+    [finding] = findings()
+    assert finding.failure_mode == "FM-30" and finding.details["excess"] == "80"
+    assert customer.id in finding.evidence and "rep-1" in finding.evidence
+    assert "counted 280" in finding.summary and "usage records give 200" in finding.summary
+
+    # no event announces usage: the next (incremental) sync lists the summaries again
+    stripe_client.v1.billing.meter_events.create(params={
+        "event_name": "api_calls", "identifier": "rep-3", "timestamp": day + 9000,
+        "payload": {"stripe_customer_id": customer.id, "value": "5"}})
+    again = run_sync(gateway, snap, types=types)
+    assert again.complete and "billing.meter_event_summary" in again.full_types
+    assert again.mode == "mixed"
+    values = [json.loads(d)["aggregated_value"]
+              for d in snap.frame("billing.meter_event_summary")["data"]]
+    assert sorted(v for v in values if v) == [285]
+    assert findings()[0].details["excess"] == "85"  # rep-3 was never recorded either

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 # Switches whose every effect is out of reconciliation's sight, with the reason.
 NOT_RECON_VISIBLE = {
     "FM-30": "duplicated meter events: Stripe has no list endpoint for meter events, so no "
-             "snapshot holds them (the manifest marks each such object recon_none)",
+             "snapshot holds them (the manifest marks each such object recon_none); the "
+             "detector metering.usage_reconciliation finds them from meter event summaries",
 }
 
 

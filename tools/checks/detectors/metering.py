@@ -1,9 +1,17 @@
-"""Usage-based billing: meter events resent with fresh identifiers."""
+"""Usage-based billing: usage Stripe counted more than once.
+
+Two views of FM-30. Meter events themselves (when a source holds them: Stripe cannot list
+them) show the duplicate directly: same customer, value and timestamp, different
+identifiers. What a sync can always see are the meter event summaries (`recon/sync/
+meter_usage.py`): per UTC day, Stripe's aggregate next to the same formula over the company's
+own usage records. More in Stripe than recorded is usage billed that never happened.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 
 from tools.checks.context import CheckContext
 from tools.checks.declare import check
@@ -33,4 +41,73 @@ def duplicate_meter_events(ctx: CheckContext, c: Check) -> Iterator[Finding]:
                             "identifiers: Stripe counts the usage more than once.")
 
 
-CHECKS = [duplicate_meter_events]
+def _combine(formula: str, rows: list[dict]) -> Decimal:
+    """The meter's formula over the company's rows (in occurrence order)."""
+    if formula == "count":
+        return Decimal(len(rows))
+    if formula == "last":
+        return Decimal(rows[-1]["quantity"] or 0) if rows else Decimal(0)
+    return sum((Decimal(r.get("quantity") or 0) for r in rows), Decimal(0))
+
+
+@check("metering.usage_reconciliation", "FM-30", "Stripe counted more usage than was recorded",
+       severity="high", products=("Billing",), patterns=("usage-meter-events-idempotent",),
+       discrepancy_class="DUPLICATE_REMOTE",
+       fix="""Credit the usage billed beyond the company's records (credit note on the invoice
+       that charged it, or a credit on the next one) for the affected customers.""",
+       systemic_fix="""Derive every meter event identifier from the usage record (stable across
+       retries), send from an outbox, and compare meter event summaries with the usage
+       records daily, before invoices finalise.""")
+def usage_beyond_records(ctx: CheckContext, c: Check) -> Iterator[Finding]:
+    meters = {m["id"]: m for m in ctx.of("billing.meter")}
+    summaries = ctx.of("billing.meter_event_summary")
+    # a summary is per customer; the company's rows say whose usage they are by customer or
+    # by subscription (a row whose account was never linked to Stripe still has the latter)
+    subs_of: dict[str, set[str]] = defaultdict(set)
+    for summary in summaries:
+        if summary.get("customer") and summary.get("subscription"):
+            subs_of[summary["customer"]].add(summary["subscription"])
+    usage: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for row in ctx.rows("usage_record"):
+        if row.get("occurred_at") is None:
+            continue
+        for owner in {row.get("customer"), row.get("subscription")} - {None}:
+            usage[(owner, row.get("meter"))][row.get("local_key") or row.get("stripe_id")] = row
+    over: dict[tuple[str, str], list[tuple[dict, Decimal, list[dict]]]] = defaultdict(list)
+    seen: set[tuple] = set()
+    for summary in sorted(summaries, key=lambda s: (s.get("start_time") or 0, s["id"])):
+        meter = meters.get(summary.get("meter"))
+        customer, start, end = (summary.get("customer"), summary.get("start_time"),
+                                summary.get("end_time"))
+        key = (customer, summary.get("meter"), start, end)
+        if meter is None or None in key or key in seen:
+            continue  # two subscriptions on one meter ask for the same summary
+        seen.add(key)
+        owned: dict[str, dict] = {}
+        for owner in {customer, *subs_of[customer]}:
+            owned.update(usage.get((owner, meter["event_name"]), {}))
+        if not owned:
+            continue  # no records of this customer's usage at all: nothing to compare with
+        inside = sorted((r for r in owned.values() if start <= r["occurred_at"] < end),
+                        key=lambda r: (r["occurred_at"], r.get("stripe_id") or ""))
+        recorded = _combine((meter.get("default_aggregation") or {}).get("formula") or "sum",
+                            inside)
+        if Decimal(str(summary.get("aggregated_value") or 0)) > recorded:
+            over[(customer, meter["id"])].append((summary, recorded, inside))
+    for (customer, meter_id), days in sorted(over.items()):
+        counted = sum((Decimal(str(s["aggregated_value"])) for s, _, _ in days), Decimal(0))
+        recorded = sum((r for _, r, _ in days), Decimal(0))
+        ratio = f", {counted / recorded:.2f}x" if recorded else ""
+        records = [r.get("stripe_id") for _, _, rows in days for r in rows]
+        yield c.finding(
+            f"{meter_id}:{customer}", [customer, meter_id, *(s["id"] for s, _, _ in days),
+                                       *records],
+            f"Stripe's meter {meters[meter_id]['event_name']} counted {counted} for {customer} "
+            f"on {len(days)} day(s) where the company's usage records give {recorded} "
+            f"({counted - recorded} more{ratio}): usage reported more than once (retries "
+            "with new identifiers) or a meter formula that does not match what is sent.",
+            details={"days": len(days), "counted": str(counted), "recorded": str(recorded),
+                     "excess": str(counted - recorded)})
+
+
+CHECKS = [duplicate_meter_events, usage_beyond_records]

@@ -12,41 +12,59 @@ with the parent it was listed for (``parent_field``), which balance transactions
 carry themselves. Between full passes, payouts that arrived through events have no
 transactions fetched yet: `fetch_new_parents` lists just those. (New cash-balance
 transactions come through the events API like any object.)
+
+A spec with ``fetch`` names a function that gets the whole parent and may make several calls
+(meter event summaries per metered subscription: `meter_usage.py`).
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
 from tools.recon.sync.full import VERSION_SCALE, Lister
+from tools.recon.sync.meter_usage import fetch_meter_usage
 from tools.recon.sync.store import LIST, Slice, Snapshot, TypeState
 from tools.recon.sync.types import ListSpec
 
-__all__ = ["fetch_new_parents", "parent_ids", "sync_children"]
+__all__ = ["fetch_new_parents", "sync_children"]
 
 
-def parent_ids(snap: Snapshot, spec: ListSpec) -> list[str]:
-    """The parents whose children this spec lists, sorted (the pass's resume order)."""
+def _parents(snap: Snapshot, spec: ListSpec) -> dict[str, str]:
+    """id → stored JSON of the parents whose children this spec lists, in id order (the
+    pass's resume order)."""
     if spec.parent is None:
         raise ValueError(f"{spec.object_type} is not listed per parent object")
     frame = snap.frame(spec.parent)
     if frame.is_empty():
-        return []
+        return {}
     for path, wanted in spec.parent_filter.items():
         frame = frame.filter(
             pl.col("data").str.json_path_match(f"$.{path}") == str(wanted).lower())
-    return sorted(frame["id"].to_list())
+    frame = frame.sort("id")
+    return dict(zip(frame["id"].to_list(), frame["data"].to_list(), strict=True))
 
 
-def _fetch(gateway: Lister, snap: Snapshot, spec: ListSpec, parent: str, *, version: int,
-           gen: int, account: str | None) -> int:
+def _list(gateway: Lister, spec: ListSpec, parent: str, data: str, *,
+          now: int) -> list[dict[str, Any]]:
+    if spec.fetch == "meter_usage":
+        return fetch_meter_usage(gateway, json.loads(data), now=now)
     params = dict(spec.params)
     if spec.parent_param:
         params[spec.parent_param] = parent
-    children = list(gateway.list_all(spec.path.format(parent=parent), params))
+    return list(gateway.list_all(spec.path.format(parent=parent), params))
+
+
+def _fetch(gateway: Lister, snap: Snapshot, spec: ListSpec, parent: str, data: str, *,
+           version: int, gen: int, account: str | None) -> int:
+    # Stripe's "now": the newest event's time (the watermark), or the wall clock when that is
+    # later (a quiet account has no recent event)
+    children = _list(gateway, spec, parent, data, now=max(version, int(time.time())))
     for obj in children:
         obj["_account"] = account
         if spec.parent_field:
@@ -70,12 +88,12 @@ def sync_children(
             state.version = max(version, state.version + 1 if state.version else version)
             state.slices = [Slice()]
         gen, stamp, cursor = state.generation, state.version, state.slices[0].cursor
-    for parent in parent_ids(snap, spec):
+    for parent, data in _parents(snap, spec).items():
         if cursor is not None and parent <= cursor:
             continue
         if stop.is_set():
             return False
-        n = _fetch(gateway, snap, spec, parent, version=stamp, gen=gen, account=account)
+        n = _fetch(gateway, snap, spec, parent, data, version=stamp, gen=gen, account=account)
         with snap.editing() as cp:
             sl = cp.types[spec.object_type].slices[0]
             sl.cursor, sl.count = parent, sl.count + n
@@ -103,9 +121,10 @@ def fetch_new_parents(
                 if stored.height else [])
     gen = snap.checkpoint().types[spec.object_type].completed_generation
     fetched = 0
-    for parent in parent_ids(snap, spec):
+    for parent, data in _parents(snap, spec).items():
         if parent not in known:
-            n = _fetch(gateway, snap, spec, parent, version=version, gen=gen, account=account)
+            n = _fetch(gateway, snap, spec, parent, data, version=version, gen=gen,
+                       account=account)
             progress(n)
             fetched += n
     return fetched

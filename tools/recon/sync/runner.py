@@ -87,7 +87,7 @@ def run_sync(
             forced = True
         for t in wanted:
             state = cp.types.setdefault(t, TypeState())
-            if forced or not newest.available:
+            if forced or not newest.available or SYNC_TYPES[t].refresh:
                 state.pending_full = True
         resuming = any(cp.types[t].running for t in wanted)
         # The cursor is taken before any list page, so events after it are replayed later.

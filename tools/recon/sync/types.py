@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,6 +22,12 @@ class ListSpec(BaseModel):
     parent_param: str | None = None
     parent_field: str | None = None
     parent_filter: dict[str, Any] = {}  # only parents whose fields have these values
+    # Children asked for by a function of the whole parent rather than one list call with
+    # the parent's id (sync/children.py names them).
+    fetch: Literal["meter_usage"] | None = None
+    # No event announces a change (computed views such as meter event summaries): listed in
+    # full on every sync instead of following the events cursor.
+    refresh: bool = False
 
 
 def _s(object_type: str, path: str, windowable: bool = True, **params: Any) -> ListSpec:
@@ -47,11 +53,14 @@ _ALL = (
     _s("dispute", "/v1/disputes"),
     _s("checkout.session", "/v1/checkout/sessions"),
     _s("payout", "/v1/payouts"),
+    _s("billing.meter", "/v1/billing/meters", windowable=False),
     # after their parents: a pass walks the parents already in the snapshot
     _child("balance_transaction", "/v1/balance_transactions", "payout",
            parent_param="payout", parent_field="payout", parent_filter={"automatic": True}),
     _child("customer_cash_balance_transaction",
            "/v1/customers/{parent}/cash_balance_transactions", "customer"),
+    _child("billing.meter_event_summary", "/v1/billing/meters/{meter}/event_summaries",
+           "subscription", fetch="meter_usage", refresh=True),
     _s("webhook_endpoint", "/v1/webhook_endpoints", windowable=False),
     _s("event", "/v1/events"),
 )
@@ -65,6 +74,7 @@ _ALIASES = {"customers": "customer", "products": "product", "prices": "price",
             "checkout_sessions": "checkout.session", "payouts": "payout",
             "balance_transactions": "balance_transaction",
             "cash_balance_transactions": "customer_cash_balance_transaction",
+            "meters": "billing.meter", "meter_event_summaries": "billing.meter_event_summary",
             "events": "event", "webhook_endpoints": "webhook_endpoint"}
 
 
