@@ -14,6 +14,7 @@ side bounds the rate. Goal: >= 500 events/s on 2 cores.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -58,6 +59,13 @@ def _corpus(n: int) -> Corpus:
                                            "email": f"{cid}@example.com", "name": cid,
                                            "metadata": {"user_id": cid}}}})
     return Corpus(events=tuple(events), source="benchmark")
+
+
+def _deployment() -> str:
+    """How the handler runs: uvicorn's "auto" picks uvloop and httptools when importable."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"uvicorn, 1 process, loop={loop}, http={http}; SQLite company DB (WAL)"
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -106,7 +114,8 @@ def main() -> None:
         user = open_user_system(dsn, load_mapping(ROOT / "sandbox/usersys/mapping.yaml"))
         target = Target(name="bench", url=base + "/webhooks/stripe", secret=SecretStr(SECRET),
                         user=user)
-        print(f"load average: {os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}")
+        print(f"load average: {os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}; handler: "
+              f"{_deployment()}")
         with httpx.Client(timeout=30) as client:
             for lanes in (1, args.lanes):
                 server0 = _cpu_seconds(proc.pid)

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,36 +68,47 @@ def create_handler_app(config: HandlerAppConfig, *, clock: Clock | None = None) 
     engine = make_engine(config.database_url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     now = clock or (lambda: datetime.now(UTC))
-    # SQLite has one writer; serialising here avoids lock-upgrade failures between threads.
-    write_lock: AbstractContextManager[Any] = (
-        threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
-    )
+    # SQLite has one writer, so events are applied by one thread, in arrival order: threads of
+    # a pool would only queue on a lock (and fail lock upgrades without it), handing the GIL
+    # round between them. PostgreSQL takes concurrent transactions: the shared pool.
+    writer: ThreadPoolExecutor | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        nonlocal writer
         create_schema(engine)
-        yield
-        engine.dispose()
+        if engine.dialect.name == "sqlite":
+            writer = ThreadPoolExecutor(1, thread_name_prefix="usersys-writer")
+        try:
+            yield
+        finally:
+            if writer is not None:
+                writer.shutdown()
+            engine.dispose()
 
     app = FastAPI(title="sample company webhook app", lifespan=lifespan)
 
     def process(event: dict[str, Any]) -> HandlerOutcome:
-        with write_lock:
-            session = sessions()
-            try:
-                outcome = apply_event(session, event, bugs=config.bugs, now=now(),
-                                      expected_livemode=config.expected_livemode)
-                if outcome.status == "failed":
-                    session.rollback()
-                else:
-                    session.commit()
-                return outcome
-            except IntegrityError as exc:  # a concurrent delivery of the same event won
+        session = sessions()
+        try:
+            outcome = apply_event(session, event, bugs=config.bugs, now=now(),
+                                  expected_livemode=config.expected_livemode)
+            if outcome.status == "failed":
                 session.rollback()
-                return HandlerOutcome(event_id=event["id"], event_type=event["type"],
-                                      status="failed", detail=f"conflict: {exc.orig}")
-            finally:
-                session.close()
+            else:
+                session.commit()
+            return outcome
+        except IntegrityError as exc:  # a concurrent delivery of the same event won
+            session.rollback()
+            return HandlerOutcome(event_id=event["id"], event_type=event["type"],
+                                  status="failed", detail=f"conflict: {exc.orig}")
+        finally:
+            session.close()
+
+    async def apply(event: dict[str, Any]) -> HandlerOutcome:
+        if writer is None:
+            return await run_in_threadpool(process, event)
+        return await asyncio.get_running_loop().run_in_executor(writer, process, event)
 
     @app.post("/webhooks/stripe")
     async def stripe_webhook(request: Request) -> JSONResponse:
@@ -117,7 +129,7 @@ def create_handler_app(config: HandlerAppConfig, *, clock: Clock | None = None) 
             event = json.loads(payload)
         except ValueError:
             return JSONResponse({"error": "invalid JSON"}, status_code=400)
-        outcome = await run_in_threadpool(process, event)
+        outcome = await apply(event)
         code = 500 if outcome.status == "failed" else 200
         return JSONResponse(
             {"received": True, "status": outcome.status, "detail": outcome.detail},

@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.money import THREE_DECIMAL, ZERO_DECIMAL
-from sandbox.usersys.models import Account, _Synced
+from sandbox.usersys.models import Account, _Synced, by_key
 
 Obj = dict[str, Any]
 Status = Literal["applied", "duplicate", "stale", "ignored", "failed"]
@@ -162,9 +161,8 @@ class Ctx:
         customer_id = stripe_id(customer)
         if not customer_id:
             return None
-        account = self.session.scalar(
-            select(Account).where(Account.stripe_customer_id == customer_id)
-        )
+        account = self.session.scalar(by_key(Account, "stripe_customer_id"),
+                                      {"key": customer_id})
         if account is None:
             account = Account(stripe_customer_id=customer_id, connect_account_id=self.scope)
             self.session.add(account)

@@ -17,7 +17,9 @@ its own names; Stripe ids sit in ``stripe_*_id`` columns. Conventions:
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -27,11 +29,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
+    bindparam,
     create_engine,
     event,
     false,
     func,
+    select,
     true,
 )
 from sqlalchemy.engine import make_url
@@ -270,6 +275,14 @@ class ProcessedWebhook(Base):
 TABLES = tuple(Base.metadata.sorted_tables)
 
 
+@cache
+def by_key(model: type[Any], column: str) -> Select[Any]:
+    """``SELECT model WHERE column = :key``, built once per (model, column): the handler runs
+    two or three of these per event, and building a statement afresh costs about as much as
+    executing it (construction, cache key)."""
+    return select(model).where(getattr(model, column) == bindparam("key"))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the company DB: SQLite file (WAL, busy timeout) or PostgreSQL."""
     parsed = make_url(url)
@@ -298,6 +311,6 @@ def create_schema(engine: Engine) -> None:
 
 __all__ = [
     "TABLES", "Account", "BankTransfer", "Base", "Dispute", "Entitlement", "Invoice", "Order",
-    "Payment", "ProcessedWebhook", "Refund", "Subscription", "UsageRecord", "create_schema",
-    "make_engine",
+    "Payment", "ProcessedWebhook", "Refund", "Subscription", "UsageRecord", "by_key",
+    "create_schema", "make_engine",
 ]

@@ -232,3 +232,25 @@ def test_schema_and_handler_on_postgres(pg_url: str, world: StripeWorld) -> None
         assert pg.count(ProcessedWebhook) == 3
     finally:
         pg.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_signup_twin_on_a_connect_account_is_not_linked_on_postgres(
+        pg_url: str, world: StripeWorld) -> None:
+    """The "user already has a customer" lookup compares the account scope with IS NOT
+    DISTINCT FROM: `IS :scope` was a syntax error on PostgreSQL for Connect events."""
+    pg = Db(pg_url)
+    try:
+        first = world.customer(metadata={"user_id": "u-7"})
+        twin = world.customer(metadata={"user_id": "u-7"})
+        on_platform = world.customer(metadata={"user_id": "u-7"})
+        assert pg.apply(world.event("customer.created", first, account="acct_1")).status \
+            == "applied"
+        outcome = pg.apply(world.event("customer.created", twin, account="acct_1"))
+        assert outcome.status == "ignored" and first["id"] in outcome.detail
+        # another scope (the platform) is another user space: linked
+        assert pg.apply(world.event("customer.created", on_platform)).status == "applied"
+        assert {(a.stripe_customer_id, a.connect_account_id) for a in pg.rows(Account)} == {
+            (first["id"], "acct_1"), (on_platform["id"], None)}
+    finally:
+        pg.engine.dispose()

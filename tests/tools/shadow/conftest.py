@@ -77,12 +77,13 @@ def serve_handler(tmp_path_factory: pytest.TempPathFactory, mapping: Mapping) ->
 
     @contextmanager
     def serve(name: str, *, bugs: str = "none", tolerance: int = 300,
-              fixed_clock: bool = False) -> Iterator[Target]:
+              fixed_clock: bool = False, clock: Callable[[], datetime] | None = None,
+              ) -> Iterator[Target]:
         folder = tmp_path_factory.mktemp(f"handler-{name}")
         dsn = f"sqlite:///{folder / 'company.db'}"
         config = HandlerAppConfig(database_url=dsn, webhook_secrets=[SecretStr(SECRET)],
                                   bugs=bugs, tolerance=tolerance)
-        with running_handler(config, clock=(lambda: FIXED) if fixed_clock else None) as h:
+        with running_handler(config, clock=(lambda: FIXED) if fixed_clock else clock) as h:
             user = open_user_system(dsn, mapping)
             try:
                 yield Target(name=name, url=h.webhook_url, secret=SecretStr(SECRET), user=user)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime
+
 import pytest
 from pydantic import SecretStr
 
@@ -16,8 +19,16 @@ from tools.shadow.replay import Target
 
 
 def test_identical_candidate_passes_and_noise_is_filtered(corpus, mapping, serve_handler):
-    # Wall clock: the handler stamps grants and receipts with the time it processed them.
-    with serve_handler("primary") as primary, serve_handler("candidate") as candidate:
+    # The handlers stamp grants and receipts with the time they processed each event. A clock
+    # that moves a second per event, shared by both, makes every run's stamps differ; with the
+    # wall clock, two fast runs could fall in the same second and leave no noise to filter.
+    ticks = itertools.count()
+
+    def clock() -> datetime:
+        return datetime.fromtimestamp(1_790_000_000 + next(ticks), UTC)
+
+    with serve_handler("primary", clock=clock) as primary, \
+            serve_handler("candidate", clock=clock) as candidate:
         report = run_webhook_replay(corpus, primary, candidate, mapping, ReplayOptions())
     assert report.verdict is Verdict.PASS, [m.detail for m in report.mismatches[:5]]
     assert report.mismatches == [] and report.state_diffs == []
