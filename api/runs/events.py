@@ -1,8 +1,9 @@
 """Run events: every event a run produces is a row (`api_run_events`, seq per run) before
 any client sees it, so a stream can be replayed or resumed from any `{run_id}:{seq}` id.
 
-The hub only wakes in-process readers early; readers always read from the table, so a
-reader in another process (PostgreSQL scale-out) sees the same events at its poll."""
+The hub only wakes readers early (in-process directly; on PostgreSQL other processes through
+`notify.py`); readers always read from the table, so a reader whose wake-up was lost still
+sees the same events at its poll."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from api.runs.notify import EVENTS, notify_in
 from api.tables import run_events
 from core.storage import Database
 
@@ -78,6 +80,7 @@ def append_in(session: Session, run_id: str, seq: int, event: str, data: Any) ->
     text = json.dumps(to_jsonable(data), separators=(",", ":"))
     session.execute(run_events.insert().values(
         run_id=run_id, seq=seq, event=event, data=text, created_at=datetime.now(UTC)))
+    notify_in(session, EVENTS, run_id)
     return RunEvent(run_id=run_id, seq=seq, event=event, data=text)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from api.runs.notify import RUNS, notify_in
 from api.runs.store import now
 from api.tables import runs
 from core.storage import Database
@@ -83,3 +84,4 @@ def release(db: Database, run_id: str, worker: str) -> None:
             runs.c.run_id == run_id, runs.c.lease_owner == worker,
             runs.c.status == "running").values(
                 status="pending", lease_owner=None, lease_expires_at=None, updated_at=now()))
+        notify_in(session, RUNS, run_id)  # another process's idle worker takes it now

@@ -11,6 +11,7 @@ from typing import Any
 
 from api.runs.assistants import AssistantSpec, load_assistants
 from api.runs.events import EventHub
+from api.runs.notify import Listener
 from api.runs.worker import WorkerPool
 from core.settings import Settings
 from core.storage import Database
@@ -28,15 +29,21 @@ class Runtime:
     planners: dict[str, Any] = field(default_factory=dict)
     pool: WorkerPool | None = None
     metrics_registry: Any = None
+    listener: Listener | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
 
     def open(self, *, workers: int) -> Runtime:
         """Inside the app's event loop; ``workers`` > 0 starts the run workers."""
-        self.hub.bind(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        self.hub.bind(loop)
         self._graphs()
         if workers > 0:
             self.pool = WorkerPool(self, workers)
             self.pool.start()
+        if self.db.engine.dialect.name == "postgresql":
+            # other processes' runs and events wake this one's workers and streams
+            self.listener = Listener(self.db.engine, on_event=self.hub.notify,
+                                     on_run=lambda: loop.call_soon_threadsafe(self.wake)).start()
         return self
 
     @classmethod
@@ -63,6 +70,8 @@ class Runtime:
             self.pool.wake()
 
     async def close(self) -> None:
+        if self.listener is not None:
+            await asyncio.to_thread(self.listener.stop)
         if self.pool is not None:
             await self.pool.stop()
         self._stack.close()

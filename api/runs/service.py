@@ -15,6 +15,7 @@ from api.errors import Conflict
 from api.runs import events, store
 from api.runs.events import to_jsonable
 from api.runs.models import Checkpoint, Interrupt, Run, RunCreate, ThreadState, ThreadTask
+from api.runs.notify import RUNS, notify_in
 from api.tables import runs
 from core import audit
 from core.errors import ConfigError, NotFoundError
@@ -96,6 +97,7 @@ def create_run(rt: Any, session: Session, thread_id: str, body: RunCreate, who: 
     # metadata, with the attempt, when it starts)
     events.append_in(session, run_id, 0, "metadata", {"run_id": run_id, "thread_id": thread_id,
                                                       "status": "pending"})
+    notify_in(session, RUNS, run_id)  # idle workers of every process
     store.update_thread(session, thread_id, status="busy", assistant_id=body.assistant_id)
     audit.record(session, actor=who.actor, action="run.create", target=run_id,
                  engagement=_engagement_name(body.input),

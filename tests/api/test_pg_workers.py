@@ -22,9 +22,9 @@ from tests.api.probe_graph import SPEC
 from tests.conftest import REPO, free_port
 
 
-def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def _serve(env: dict[str, str], port: int, log: Path, workers: int = 2) -> subprocess.Popen:
     fde = Path(sys.executable).with_name("fde")
-    return subprocess.Popen([str(fde), "serve", "--port", str(port), "--workers", "2"],
+    return subprocess.Popen([str(fde), "serve", "--port", str(port), "--workers", str(workers)],
                             cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -154,3 +154,54 @@ def _metadata_now(url: str, auth: dict, tid: str, rid: str) -> list[dict]:
             if kind != "metadata":
                 return []
     return []
+
+
+@pytest.mark.postgres
+def test_notify_wakes_workers_and_streams_of_other_processes(pg_url, tmp_path):
+    """With polling all but off (60 s), a run queued through a process without workers is
+    taken at once by the other process, and the first process streams it to the end:
+    LISTEN/NOTIFY carries both wake-ups."""
+    from agents.checkpoint import open_checkpointer
+    from core.storage import open_database
+    from tests.api.sse import events
+
+    data = tmp_path / "data"
+    settings = load_settings(database_url=pg_url, data_dir=data)
+    db = open_database(settings)
+    with open_checkpointer(settings):
+        pass
+    auth = {"Authorization": f"Bearer {token(db, 'engineer', 'ops')}"}
+    env = {**os.environ, "FDE_DATABASE_URL": pg_url, "FDE_DATA_DIR": str(data),
+           "FDE_API_GRAPHS": SPEC, "FDE_API_POLL_SECONDS": "60", "FDE_LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(REPO)}
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    logs = [tmp_path / f"serve{i}.log" for i in range(2)]
+    procs = [_serve(env, ports[0], logs[0], workers=2), _serve(env, ports[1], logs[1], workers=0)]
+    try:
+        for url, proc, log in zip(urls, procs, logs, strict=True):
+            _up(url, proc, log)
+        time.sleep(1.0)  # the workers' first look at the empty queue is over: they wait now
+        front = urls[1]
+        tid = httpx.post(f"{front}/threads", json={}, headers=auth).json()["thread_id"]
+        started = time.monotonic()
+        # well under the poll interval: only a notification can end either wait in time
+        with httpx.stream("POST", f"{front}/threads/{tid}/runs/stream", headers=auth, json={
+                "assistant_id": "probe", "input": {"ticks": 2, "delay": 0.02,
+                                                   "out": str(tmp_path / "effects")},
+                "stream_mode": ["values"]}, timeout=30) as response:
+            kinds = [kind for _, kind, _ in events(response)]
+        assert kinds[-1] == "end" and "values" in kinds, kinds
+        assert time.monotonic() - started < 30
+        meta = _metadata(front, auth, tid, httpx.get(
+            f"{front}/threads/{tid}/runs", headers=auth).json()[0]["run_id"])
+        assert meta[0]["worker"].split(":")[1] == str(procs[0].pid)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        db.dispose()
