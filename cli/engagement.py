@@ -103,6 +103,9 @@ def integration(
             print_json(load_profile(path).model_dump(mode="json"))
             return
         profile = load_profile(file)  # validated before anything is replaced
+        if profile.shadow is not None:  # its paths are relative to the file given
+            profile = profile.model_copy(
+                update={"shadow": profile.shadow.resolved(file.resolve().parent)})
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".yaml.tmp")
         tmp.write_text(yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=True))

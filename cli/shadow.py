@@ -14,33 +14,21 @@ from rich.markup import escape
 
 from cli import context, wiring
 from cli.output import console, say
-from tools.recon.adapter import open_user_system
 from tools.recon.mapping import load_mapping
 from tools.shadow import store
 from tools.shadow.billing import BillingOptions, StripeSide, run_billing_parallel
 from tools.shadow.corpus import load_corpus
 from tools.shadow.engine import ReplayOptions, run_webhook_replay
-from tools.shadow.errors import LegacyInputError, TargetError
+from tools.shadow.errors import LegacyInputError
 from tools.shadow.faults import FAULTS, check_faults
 from tools.shadow.legacy import BillingWindow, load_legacy_csv, run_plugin
 from tools.shadow.models import ShadowRun
-from tools.shadow.replay import Target
+from tools.shadow.plan import target
 from tools.shadow.report import render_markdown, write_reports
 
 app = typer.Typer(help="Shadow tests: replay Stripe events into two handlers and compare.",
                   no_args_is_help=True)
 SECRET_ENV = "FDE_SHADOW_WEBHOOK_SECRET"
-
-
-def _target(spec: str, state: str | None, secret: SecretStr, mapping_path: Path) -> Target:
-    name, sep, url = spec.partition("=")
-    if not sep or not url.startswith(("http://", "https://")):
-        raise TargetError(f"handler {spec!r} is not NAME=URL",
-                          hint="e.g. --primary v1=http://127.0.0.1:8001/webhooks/stripe")
-    if not state:
-        raise TargetError(f"handler {name!r} needs its own user database (a -state DSN)")
-    user = open_user_system(state, load_mapping(mapping_path))
-    return Target(name=name, url=url, secret=secret, user=user)
 
 
 @app.command("run")
@@ -73,8 +61,8 @@ def run(
                       f"--candidate-state {shlex.quote(candidate_state)}",
                       f"--mapping {shlex.quote(str(mapping))}"])
     report = run_webhook_replay(
-        events, _target(primary, primary_state, secret, mapping),
-        _target(candidate, candidate_state, secret, mapping), load_mapping(mapping),
+        events, target(primary, primary_state, secret, mapping),
+        target(candidate, candidate_state, secret, mapping), load_mapping(mapping),
         ReplayOptions(faults=faults, seed=seed, engagement=engagement, repro=repro))
     _store_and_say(report, out, focus)
 

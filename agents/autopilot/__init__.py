@@ -6,19 +6,20 @@ and verified; everything else escalates to a person, with signed notifications.
     schedule / queue        ticks with seeded jitter; the job table (SKIP LOCKED, leases)
     budget                  per-account rate budgets shared by every engagement
     jobs / handle           what each job kind does; cases → triage → repair → verify
+    shadow                  the declared shadow test, re-run per integration.yaml version
     cases / sink / triager  case dedupe, the escalation seam, the triage graph on a case
     notify / health / status signed webhooks + digests, scorecards, what ran / late / failed
     engine                  the in-process scheduler and the worker loop
 """
 
 from agents.autopilot.engine import Autopilot, AutopilotDeps, JobRecord, TickReport
-from agents.autopilot.jobs import ShadowOutcome, ShadowRunner, UnavailableShadow
 from agents.autopilot.policy import Policy, PolicyError, parse_policy
+from agents.autopilot.shadow import DeclaredShadow, ShadowOutcome, ShadowRunner
 from agents.autopilot.sink import CaseTableSink, EscalationPayload, EscalationSink
 from agents.autopilot.triager import GraphTriager, TriageOutcome, Triager
 
 __all__ = [
     "Autopilot", "AutopilotDeps", "CaseTableSink", "EscalationPayload", "EscalationSink",
-    "GraphTriager", "JobRecord", "Policy", "PolicyError", "ShadowOutcome", "ShadowRunner",
-    "TickReport", "TriageOutcome", "Triager", "UnavailableShadow", "parse_policy",
+    "DeclaredShadow", "GraphTriager", "JobRecord", "Policy", "PolicyError", "ShadowOutcome",
+    "ShadowRunner", "TickReport", "TriageOutcome", "Triager", "parse_policy",
 ]

@@ -24,7 +24,7 @@ from tools.recon.models import Discrepancy
 __all__ = ["OPEN", "Case", "CaseItem", "close_unseen", "from_discrepancy", "from_finding",
            "case_from_row", "get_case", "list_cases", "observe", "set_status"]
 
-Source = Literal["finding", "discrepancy"]
+Source = Literal["finding", "discrepancy", "shadow"]
 Status = Literal["open", "escalated", "resolved"]
 OPEN = ("open", "escalated")
 _HIGH = {"DUPLICATE_REMOTE", "ORPHAN_APPLICATION", "REVERSED_AFTER_APPLICATION",

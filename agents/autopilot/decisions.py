@@ -19,8 +19,9 @@ from pydantic import BaseModel
 from agents.autopilot.budget import AccountBudget
 from agents.autopilot.cases import Case, Status, from_discrepancy, get_case, set_status
 from agents.autopilot.handle import _escalate, _resolve
-from agents.autopilot.jobs import JobContext, UnavailableShadow, _snapshot_set, _user
+from agents.autopilot.jobs import JobContext, _snapshot_set, _user
 from agents.autopilot.policy_store import get_policy
+from agents.autopilot.shadow import DeclaredShadow
 from agents.autopilot.sink import EscalationSink
 from core import audit, engagements
 from core.secrets import secret_box
@@ -97,7 +98,7 @@ def _repair(settings: Settings, db: Database, case: Case, decision: CaseDecision
         policy = get_policy(session, case.engagement).policy
     ctx = JobContext(settings=settings, db=db, box=secret_box(settings), engagement=eng,
                      policy=policy, now=now, budget=AccountBudget(), sink=sink,
-                     shadow=UnavailableShadow(), actor=f"{decision.actor} via autopilot")
+                     shadow=DeclaredShadow(), actor=f"{decision.actor} via autopilot")
     user, mapping = _user(ctx)
     if user is None:
         return _note(db, case, decision, "no user database or mapping: nothing to repair")

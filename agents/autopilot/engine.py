@@ -21,18 +21,13 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from agents.autopilot.budget import AccountBudget, live_workers
-from agents.autopilot.jobs import (
-    JOB_RUNNERS,
-    JobContext,
-    JobSkipped,
-    ShadowRunner,
-    UnavailableShadow,
-)
+from agents.autopilot.jobs import JOB_RUNNERS, JobContext, JobSkipped
 from agents.autopilot.notify import Sender, deliver_pending, http_sender, queue_sla_breaches
 from agents.autopilot.policy import JOB_KINDS, JobKind
 from agents.autopilot.policy_store import get_policy, signing_secret
 from agents.autopilot.queue import ClaimedJob, claim, enqueue, finish, heartbeat
 from agents.autopilot.schedule import DueJob, due_jobs, handler_version, version_tick
+from agents.autopilot.shadow import DeclaredShadow, ShadowRunner
 from agents.autopilot.sink import CaseTableSink, EscalationSink
 from agents.autopilot.triager import Triager
 from core import engagements
@@ -60,7 +55,7 @@ class AutopilotDeps:
     db: Database
     clock: Clock = _utcnow
     sink: EscalationSink = field(default_factory=CaseTableSink)
-    shadow: ShadowRunner = field(default_factory=UnavailableShadow)
+    shadow: ShadowRunner = field(default_factory=DeclaredShadow)
     triager: Triager | None = None
     sender: Sender = field(default_factory=http_sender)
     seed: int = 0

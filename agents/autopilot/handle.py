@@ -40,7 +40,8 @@ from tools.envelope import ToolContext
 from tools.recon.apply import PlanItem, RepairPlan, apply_plan
 from tools.recon.models import Discrepancy, ReconRun, Verdict
 
-__all__ = ["CaseEnv", "handle_discrepancies", "handle_findings", "verify_findings"]
+__all__ = ["CaseEnv", "handle_discrepancies", "handle_findings", "handle_shadow",
+           "verify_findings"]
 
 
 @dataclass
@@ -218,3 +219,18 @@ def verify_findings(env: CaseEnv, found: list[Finding], *,
                       "fires after the autopilot's repairs")
             counts["escalated"] += 1
     return counts
+
+
+def handle_shadow(env: CaseEnv, item: CaseItem | None) -> dict[str, int]:
+    """A shadow run that did not pass is a case an engineer decides (ship the candidate or
+    not: never the autopilot's call); one that passed closes the earlier ones."""
+    with env.db.session() as session:
+        closed = close_unseen(session, env.engagement, "shadow",
+                              {item.dedupe_key} if item else set(), kinds=None, now=env.now,
+                              how="a later handler version passed its shadow run")
+        fresh = [case for case, new in [observe(session, env.engagement, item, now=env.now)]
+                 if new] if item else []
+    for case in fresh:
+        _escalate(env, case, "the candidate handler behaves differently from the primary "
+                  "(or could not be compared): deciding whether it ships needs an engineer")
+    return {"escalated": len(fresh), "closed": len(closed)}

@@ -2,9 +2,8 @@
 shadow re-run does for one engagement. Each returns a small JSON-able result for the status
 view; an exception fails the attempt (the queue retries it).
 
-Shadow re-runs are a declared job kind whose runner is pluggable: until tools/shadow is
-wired in, `UnavailableShadow` reports "shadow not available" (job status ``skipped``),
-never a pass.
+Shadow re-runs replay the engagement's declared shadow test (`shadow.py`); without one the
+job is ``skipped`` with the reason, never a pass.
 """
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from agents.autopilot.budget import AccountBudget, account_of
@@ -23,10 +21,12 @@ from agents.autopilot.handle import (
     CaseEnv,
     handle_discrepancies,
     handle_findings,
+    handle_shadow,
     verify_findings,
 )
 from agents.autopilot.policy import JobKind, Policy
 from agents.autopilot.schedule import handler_version
+from agents.autopilot.shadow import ShadowRunner, case_item
 from agents.autopilot.sink import EscalationSink
 from agents.autopilot.triager import Triager
 from agents.wiring import with_updates
@@ -39,31 +39,11 @@ from core.storage import Database
 from tools.stripe.config import GatewayConfig
 from tools.stripe.gateway import StripeGateway
 
-__all__ = ["JOB_RUNNERS", "JobContext", "JobSkipped", "ShadowOutcome", "ShadowRunner",
-           "UnavailableShadow"]
+__all__ = ["JOB_RUNNERS", "JobContext", "JobSkipped"]
 
 
 class JobSkipped(Exception):  # noqa: N818 - an outcome, not a failure
     """The job had nothing it could do (recorded as ``skipped`` with the reason)."""
-
-
-class ShadowOutcome(BaseModel):
-    status: str  # PASS | FAIL | INCONCLUSIVE | unavailable
-    detail: str
-    report: dict[str, Any] | None = None
-
-
-class ShadowRunner(Protocol):
-    def run(self, engagement: str, *, handler_version: str) -> ShadowOutcome: ...
-
-
-class UnavailableShadow:
-    """The integration point for tools/shadow: says so instead of pretending to pass."""
-
-    def run(self, engagement: str, *, handler_version: str) -> ShadowOutcome:
-        return ShadowOutcome(status="unavailable",
-                             detail="shadow not available: no shadow runner is wired into "
-                                    "the autopilot yet")
 
 
 @dataclass
@@ -251,10 +231,12 @@ def run_shadow_job(ctx: JobContext) -> dict[str, Any]:
     version = handler_version(profile_path(ctx.settings, ctx.engagement.name))
     if version is None:
         raise JobSkipped("no declared handlers (integration.yaml): nothing to shadow-test")
-    outcome = ctx.shadow.run(ctx.engagement.name, handler_version=version)
+    outcome = ctx.shadow.run(ctx, handler_version=version)
     if outcome.status == "unavailable":
         raise JobSkipped(outcome.detail)
-    return {"handler_version": version, "status": outcome.status, "detail": outcome.detail}
+    cases = handle_shadow(ctx.case_env(), case_item(outcome, version))
+    return {"handler_version": version, "status": outcome.status, "run_id": outcome.run_id,
+            "detail": outcome.detail[:500], "cases": cases}
 
 
 JOB_RUNNERS: dict[JobKind, Callable[[JobContext], dict[str, Any]]] = {

@@ -18,7 +18,11 @@ def test_declared_handlers_are_stored_validated_and_read_back(_isolated_env: Pat
     good = tmp_path / "integration.yaml"
     good.write_text("api_version: '2024-06-20'\nhandlers:\n"
                     "  invoice.paid: billing.on_invoice_paid\n"
-                    "  checkout.session.async_payment_failed: orders.on_async_failed\n")
+                    "  checkout.session.async_payment_failed: orders.on_async_failed\n"
+                    "shadow:\n  corpus: corpora/events.jsonl\n  mapping: mapping.yaml\n"
+                    "  primary: {name: v1, url: 'http://127.0.0.1:8001/hook', state: 'sqlite:///a'}\n"
+                    "  candidate: {name: v2, url: 'http://127.0.0.1:8002/hook', "
+                    "state: 'sqlite:///b'}\n")
     stored = fde("engagement", "integration", "acme", "--file", str(good))
     assert stored.returncode == 0, stored.stderr
     assert "2 handler(s)" in stored.stdout
@@ -27,6 +31,9 @@ def test_declared_handlers_are_stored_validated_and_read_back(_isolated_env: Pat
     assert shown["handlers"]["invoice.paid"] == "billing.on_invoice_paid"
     saved = load_profile(_isolated_env / "engagements" / "acme" / "integration.yaml")
     assert saved.api_version == "2024-06-20" and len(saved.handlers) == 2
+    # the shadow plan's paths were relative to the file given, not to where it is stored
+    assert saved.shadow.corpus == tmp_path.resolve() / "corpora" / "events.jsonl"
+    assert saved.shadow.mapping == tmp_path.resolve() / "mapping.yaml"
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("handlers:\n  invoice.paid: [not, a, name]\nhandler: typo\n")

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.checks.model import Input
+from tools.shadow.plan import ShadowPlan
 from tools.stripe.config import API_VERSION
 
 __all__ = ["CheckContext", "Delivery", "Profile", "Obj"]
@@ -52,6 +53,8 @@ class Profile(BaseModel):
     handlers: dict[str, str] = Field(default_factory=dict, description="event type -> handler")
     grace_seconds: int = Field(default=900, description="ε: in-flight work is not a finding")
     retry_window_seconds: int = Field(default=3 * 86400, description="Stripe's live retries")
+    shadow: ShadowPlan | None = Field(
+        default=None, description="the shadow test the autopilot re-runs when this changes")
 
 
 @dataclass
