@@ -123,3 +123,46 @@ def test_there_are_at_least_25_detectors_each_fully_described():
     for c in CHECKS.values():
         assert c.failure_mode.startswith("FM-") and c.products and c.pattern_refs
         assert c.fix and c.systemic_fix and "." in c.id
+
+
+def test_usage_beyond_records_prices_the_excess_per_unit_and_follows_the_formula():
+    check = CHECKS["metering.usage_reconciliation"]
+    meter = {"id": "mtr_1", "object": "billing.meter", "event_name": "calls",
+             "default_aggregation": {"formula": "sum"}}
+    price = {"id": "price_1", "currency": "bhd", "billing_scheme": "per_unit",
+             "unit_amount_decimal": "0.5", "recurring": {"meter": "mtr_1"}}
+    sub = {"id": "sub_1", "object": "subscription", "customer": "cus_1",
+           "items": {"data": [{"price": price}]}}
+    day = 86_400 * 20_000
+    summary = {"id": "mtrusg_1", "meter": "mtr_1", "customer": "cus_1", "subscription": "sub_1",
+               "start_time": day, "end_time": day + 86_400, "aggregated_value": 13}
+    local = {"usage_record": [
+        {"stripe_id": "u1", "customer": "cus_1", "meter": "calls", "quantity": 4,
+         "occurred_at": day + 60},
+        {"stripe_id": "u2", "customer": None, "subscription": "sub_1", "meter": "calls",
+         "quantity": 6, "occurred_at": day + 120},  # an account never linked: by subscription
+        {"stripe_id": "u0", "customer": "cus_1", "meter": "calls", "quantity": 99,
+         "occurred_at": day - 1}]}  # the day before: outside the window
+
+    def run(**changes):  # noqa: ANN003, ANN202
+        objects = {"billing.meter": [{**meter, **changes.pop("meter", {})}],
+                   "subscription": [sub], "billing.meter_event_summary": [
+                       {**summary, **changes.pop("summary", {})}]}
+        return check.evaluate(_ctx(objects=objects, local=local))
+
+    (f,) = run()
+    # 3 units beyond 10 recorded, at 0.5 fils each: 1.5 fils, rounded half up to 2 (BHD: 3
+    # decimals)
+    assert f.details["excess"] == "3" and (f.details["amount"], f.details["currency"]) == (
+        2, "bhd")
+    assert set(f.evidence) >= {"cus_1", "mtr_1", "mtrusg_1", "u1", "u2"} and "u0" not in f.evidence
+    assert run(summary={"aggregated_value": 10}) == []  # Stripe agrees with the records
+    # `last`: Stripe keeps the last reading (6); more than that is a finding
+    assert run(meter={"default_aggregation": {"formula": "last"}},
+               summary={"aggregated_value": 6}) == []
+    (last,) = run(meter={"default_aggregation": {"formula": "last"}},
+                  summary={"aggregated_value": 12})
+    assert last.details["excess"] == "6"
+    price["tiers_mode"], price["billing_scheme"] = "graduated", "tiered"
+    (tiered,) = run()
+    assert tiered.details["amount"] is None  # the marginal price depends on the whole period

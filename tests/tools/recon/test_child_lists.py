@@ -257,6 +257,9 @@ def test_meter_usage_is_synced_every_run_and_checked_against_usage_records(
     assert finding.failure_mode == "FM-30" and finding.details["excess"] == "80"
     assert customer.id in finding.evidence and "rep-1" in finding.evidence
     assert "counted 280" in finding.summary and "usage records give 200" in finding.summary
+    # 80 units too many at 2 euro cents each (the price's unit_amount, in minor units)
+    assert (finding.details["amount"], finding.details["currency"]) == (160, "eur")
+    assert "billed at 1.60 EUR" in finding.summary
 
     # no event announces usage: the next (incremental) sync lists the summaries again
     stripe_client.v1.billing.meter_events.create(params={
@@ -269,3 +272,4 @@ def test_meter_usage_is_synced_every_run_and_checked_against_usage_records(
               for d in snap.frame("billing.meter_event_summary")["data"]]
     assert sorted(v for v in values if v) == [285]
     assert findings()[0].details["excess"] == "85"  # rep-3 was never recorded either
+    assert findings()[0].details["amount"] == 170

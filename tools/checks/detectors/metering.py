@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from core.money import Money, exponent, round_minor
 from tools.checks.context import CheckContext
 from tools.checks.declare import check
 from tools.checks.model import Check, Finding
@@ -39,6 +40,27 @@ def duplicate_meter_events(ctx: CheckContext, c: Check) -> Iterator[Finding]:
                             f"{len(identifiers)} meter events for {customer} on {meter} with "
                             f"the same value {value} and timestamp {ts} but different "
                             "identifiers: Stripe counts the usage more than once.")
+
+
+def _billed(ctx: CheckContext, subscription: str | None, meter: str,
+            units: Decimal) -> Money | None:
+    """What `units` cost at the subscription's per-unit metered price (None for tiered or
+    transformed prices: the marginal cost depends on the whole period)."""
+    sub = ctx.get(subscription) or {}
+    for item in (sub.get("items") or {}).get("data") or []:
+        price = item.get("price") if isinstance(item.get("price"), dict) else {}
+        if (price.get("recurring") or {}).get("meter") != meter:
+            continue
+        unit = price.get("unit_amount_decimal") or price.get("unit_amount")
+        if price.get("billing_scheme", "per_unit") != "per_unit" or unit is None \
+                or price.get("transform_quantity") or not price.get("currency"):
+            return None
+        currency = price["currency"]
+        # unit_amount_decimal is in minor units; Stripe rounds each line to a whole one
+        major = (units * Decimal(str(unit))).scaleb(-exponent(currency))
+        return Money(amount=round_minor(major, currency, rounding=ROUND_HALF_UP),
+                     currency=currency)
+    return None
 
 
 def _combine(formula: str, rows: list[dict]) -> Decimal:
@@ -99,15 +121,20 @@ def usage_beyond_records(ctx: CheckContext, c: Check) -> Iterator[Finding]:
         recorded = sum((r for _, r, _ in days), Decimal(0))
         ratio = f", {counted / recorded:.2f}x" if recorded else ""
         records = [r.get("stripe_id") for _, _, rows in days for r in rows]
+        billed = _billed(ctx, days[0][0].get("subscription"), meter_id, counted - recorded)
+        cost = f", billed at {billed.format()}" if billed else ""
         yield c.finding(
             f"{meter_id}:{customer}", [customer, meter_id, *(s["id"] for s, _, _ in days),
                                        *records],
             f"Stripe's meter {meters[meter_id]['event_name']} counted {counted} for {customer} "
             f"on {len(days)} day(s) where the company's usage records give {recorded} "
-            f"({counted - recorded} more{ratio}): usage reported more than once (retries "
-            "with new identifiers) or a meter formula that does not match what is sent.",
+            f"({counted - recorded} more{ratio}{cost}): usage reported more than once "
+            "(retries with new identifiers) or a meter formula that does not match what is "
+            "sent.",
             details={"days": len(days), "counted": str(counted), "recorded": str(recorded),
-                     "excess": str(counted - recorded)})
+                     "excess": str(counted - recorded),
+                     "amount": billed.amount if billed else None,
+                     "currency": billed.currency if billed else None})
 
 
 CHECKS = [duplicate_meter_events, usage_beyond_records]
