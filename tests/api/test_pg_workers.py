@@ -42,6 +42,16 @@ def _up(url: str, proc: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"fde serve on {url} did not come up: {log.read_text()[-3000:]}")
 
 
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def _metadata(url: str, auth: dict, tid: str, rid: str) -> list[dict]:
     with httpx.stream("GET", f"{url}/threads/{tid}/runs/{rid}/stream", headers=auth,
                       timeout=60) as response:
@@ -132,13 +142,7 @@ def test_two_serve_processes_share_the_queue_and_recover_a_killed_worker(pg_url,
         state = httpx.get(f"{survivor}/threads/{tid}/state", headers=auth).json()
         assert state["values"]["seen"] == ["start", "slow", "effect"]
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        _stop(procs)
         db.dispose()
 
 
@@ -197,11 +201,5 @@ def test_notify_wakes_workers_and_streams_of_other_processes(pg_url, tmp_path):
             f"{front}/threads/{tid}/runs", headers=auth).json()[0]["run_id"])
         assert meta[0]["worker"].split(":")[1] == str(procs[0].pid)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        _stop(procs)
         db.dispose()
