@@ -18,13 +18,14 @@ import uvicorn
 
 class ServerThread:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0,
-                 log_level: str = "warning") -> None:
+                 log_level: str = "warning", date_header: bool = True) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))  # bind now so the port is known and held
         self.host, self.port = self._sock.getsockname()[:2]
+        # date_header=False: the app sends its own `Date` (uvicorn would add a second one)
         config = uvicorn.Config(app, log_level=log_level, log_config=None, lifespan="on",
-                                timeout_graceful_shutdown=2)
+                                timeout_graceful_shutdown=2, date_header=date_header)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}",
                                         daemon=True)

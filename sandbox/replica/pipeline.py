@@ -1,7 +1,8 @@
 """One API request, start to finish: auth → account → faults → params → idempotency →
 handler in one transaction → expand → response; then webhooks, then the request log.
 
-Every response carries ``Request-Id`` and ``Stripe-Version``. A faulted request stops
+Every response carries ``Request-Id``, ``Stripe-Version`` and ``Date`` (the replica's clock,
+as Stripe's servers send theirs: clients take "now" from it). A faulted request stops
 before parameters are read, so it changes nothing. Idempotency (POST with
 ``Idempotency-Key``, scoped per account): the first answer's status and exact body bytes
 are stored in the same transaction as the writes and replayed with ``Idempotent-Replayed:
@@ -17,6 +18,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 from typing import Any
 
 from starlette.requests import Request
@@ -68,7 +70,8 @@ async def handle(engine: Engine, route: RouteDef | None, request: Request) -> Re
     account: str | None = None
     fault: str | None = None
     replayed = False
-    headers = {"Request-Id": request_id, "Stripe-Version": version}
+    headers = {"Request-Id": request_id, "Stripe-Version": version,
+               "Date": formatdate(engine.clock.now(), usegmt=True)}
     if idem:
         headers["Idempotency-Key"] = idem
     try:

@@ -138,7 +138,8 @@ def running_replica(
     cfg = (config or ReplicaConfig(db_path=Path(db_path))).model_copy(
         update={"db_path": Path(db_path)}
     )
-    server = ServerThread(create_app(cfg, registry=registry), host=host, port=port)
+    server = ServerThread(create_app(cfg, registry=registry), host=host, port=port,
+                          date_header=False)  # the replica's clock sends its own
     handle = ReplicaHandle(url=server.url, config=cfg)
     server.start(timeout=startup_timeout)
     try:

@@ -130,6 +130,11 @@ class StripeGateway:
     def stats(self) -> GatewayStats:
         return self._http.stats()
 
+    def server_time(self) -> int | None:
+        """Stripe's "now" as its last answer's ``Date`` header said (a sandbox's clock may be
+        far from ours)."""
+        return self._http.server_time()
+
     def __repr__(self) -> str:
         return (
             f"StripeGateway(api_base={self._config.api_base!r}, key={self._key.redacted!r}, "

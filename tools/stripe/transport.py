@@ -120,10 +120,21 @@ class ThrottledHTTPClient(HTTPClient):
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._counters = _Counters()
+        self._server_date: str | None = None
 
     @property
     def bucket(self) -> TokenBucket:
         return self._bucket
+
+    def server_time(self) -> int | None:
+        """Stripe's clock, from the ``Date`` header of the last answer (None before any, or
+        when it does not parse)."""
+        if self._server_date is None:
+            return None
+        try:
+            return int(parsedate_to_datetime(self._server_date).timestamp())
+        except (TypeError, ValueError):
+            return None
 
     def stats(self) -> GatewayStats:
         return self._counters.snapshot()
@@ -198,6 +209,7 @@ class ThrottledHTTPClient(HTTPClient):
             self._counters.add(requests_sent=1)
             response = send(method, url, headers, post_data)
             _, status, rheaders = response
+            self._server_date = _header(rheaders, "Date") or self._server_date
             if status != 429:
                 return response
             self._counters.add(rate_limited=1)

@@ -60,11 +60,18 @@ def _list(gateway: Lister, spec: ListSpec, parent: str, data: str, *,
     return list(gateway.list_all(spec.path.format(parent=parent), params))
 
 
+def stripe_now(gateway: Lister, watermark: int) -> int:
+    """Stripe's "now": its last answer's ``Date`` (a sandbox's clock may be months from
+    ours), else the later of the newest event's time and the wall clock (a quiet account
+    has no recent event)."""
+    server = getattr(gateway, "server_time", None)
+    told = server() if callable(server) else None
+    return told if told is not None else max(watermark, int(time.time()))
+
+
 def _fetch(gateway: Lister, snap: Snapshot, spec: ListSpec, parent: str, data: str, *,
            version: int, gen: int, account: str | None) -> int:
-    # Stripe's "now": the newest event's time (the watermark), or the wall clock when that is
-    # later (a quiet account has no recent event)
-    children = _list(gateway, spec, parent, data, now=max(version, int(time.time())))
+    children = _list(gateway, spec, parent, data, now=stripe_now(gateway, version))
     for obj in children:
         obj["_account"] = account
         if spec.parent_field:
