@@ -85,7 +85,7 @@ def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
     conn = sqlite3.connect(replica_db)
     platform = conn.execute("SELECT value FROM meta WHERE key='platform_account'").fetchone()
     platform_id = json.loads(platform[0])["id"] if platform else None
-    copied: dict[str, list[dict[str, Any]]] = {}
+    subscriptions: list[dict[str, Any]] = []
     try:
         for otype in DEFAULT_TYPES:
             if SYNC_TYPES[otype].fetch:
@@ -102,10 +102,11 @@ def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
                     obj["_deleted"] = True
                 rows.append(obj)
             snap.append(otype, rows, version=now, source=0, gen=1)
-            copied[otype] = rows
+            if otype == "subscription":
+                subscriptions = rows
     finally:
         conn.close()
-    summaries = meter_summaries(replica_db, copied.get("subscription", []), now=now)
+    summaries = meter_summaries(replica_db, subscriptions, now=now)
     snap.append("billing.meter_event_summary", summaries, version=now, source=0, gen=1)
     with snap.editing() as cp:
         cp.complete = True

@@ -17,6 +17,7 @@ from core.money import Money, exponent, round_minor
 from tools.checks.context import CheckContext
 from tools.checks.declare import check
 from tools.checks.model import Check, Finding
+from tools.recon.sync.meter_usage import metered_prices
 
 
 @check("metering.identifier_deterministic", "FM-30", "Usage counted twice by Stripe",
@@ -46,21 +47,17 @@ def _billed(ctx: CheckContext, subscription: str | None, meter: str,
             units: Decimal) -> Money | None:
     """What `units` cost at the subscription's per-unit metered price (None for tiered or
     transformed prices: the marginal cost depends on the whole period)."""
-    sub = ctx.get(subscription) or {}
-    for item in (sub.get("items") or {}).get("data") or []:
-        price = item.get("price") if isinstance(item.get("price"), dict) else {}
-        if (price.get("recurring") or {}).get("meter") != meter:
-            continue
-        unit = price.get("unit_amount_decimal") or price.get("unit_amount")
-        if price.get("billing_scheme", "per_unit") != "per_unit" or unit is None \
-                or price.get("transform_quantity") or not price.get("currency"):
-            return None
-        currency = price["currency"]
-        # unit_amount_decimal is in minor units; Stripe rounds each line to a whole one
-        major = (units * Decimal(str(unit))).scaleb(-exponent(currency))
-        return Money(amount=round_minor(major, currency, rounding=ROUND_HALF_UP),
-                     currency=currency)
-    return None
+    price = metered_prices(ctx.get(subscription) or {}).get(meter)
+    if price is None:
+        return None
+    unit = price.get("unit_amount_decimal") or price.get("unit_amount")
+    if price.get("billing_scheme", "per_unit") != "per_unit" or unit is None \
+            or price.get("transform_quantity") or not price.get("currency"):
+        return None
+    currency = price["currency"]
+    # unit_amount_decimal is in minor units; Stripe rounds each line to a whole one
+    major = (units * Decimal(str(unit))).scaleb(-exponent(currency))
+    return Money(amount=round_minor(major, currency, rounding=ROUND_HALF_UP), currency=currency)
 
 
 def _combine(formula: str, rows: list[dict]) -> Decimal:

@@ -51,9 +51,9 @@ def _parents(snap: Snapshot, spec: ListSpec) -> dict[str, str]:
 
 
 def _list(gateway: Lister, spec: ListSpec, parent: str, data: str, *,
-          now: int) -> list[dict[str, Any]]:
+          watermark: int) -> list[dict[str, Any]]:
     if spec.fetch == "meter_usage":
-        return fetch_meter_usage(gateway, json.loads(data), now=now)
+        return fetch_meter_usage(gateway, json.loads(data), now=stripe_now(gateway, watermark))
     params = dict(spec.params)
     if spec.parent_param:
         params[spec.parent_param] = parent
@@ -71,7 +71,7 @@ def stripe_now(gateway: Lister, watermark: int) -> int:
 
 def _fetch(gateway: Lister, snap: Snapshot, spec: ListSpec, parent: str, data: str, *,
            version: int, gen: int, account: str | None) -> int:
-    children = _list(gateway, spec, parent, data, now=stripe_now(gateway, version))
+    children = _list(gateway, spec, parent, data, watermark=version)
     for obj in children:
         obj["_account"] = account
         if spec.parent_field:
@@ -87,12 +87,7 @@ def sync_children(
     """One full pass over the parents (resumed if one is running); True when it completed."""
     with snap.editing() as cp:
         state = cp.types.setdefault(spec.object_type, TypeState())
-        if not state.running:
-            state.generation += 1
-            state.running = True
-            # never below the last generation's stamp (its watermark may have come from the
-            # wall clock, ours from Stripe's): a newer listing must win over an older one
-            state.version = max(version, state.version + 1 if state.version else version)
+        if state.begin(version):
             state.slices = [Slice()]
         gen, stamp, cursor = state.generation, state.version, state.slices[0].cursor
     for parent, data in _parents(snap, spec).items():

@@ -93,12 +93,7 @@ def sync_type_full(
     """
     with snap.editing() as cp:
         state = cp.types.setdefault(spec.object_type, TypeState())
-        if not state.running:
-            state.generation += 1
-            state.running = True
-            # never below the last generation's stamp (its watermark may have come from the
-            # wall clock, ours from Stripe's): a newer listing must win over an older one
-            state.version = max(version, state.version + 1 if state.version else version)
+        if state.begin(version):
             want = slices if spec.windowable else 1
             state.slices = plan_slices(
                 since=since, lower=lower_bound() if want > 1 else None,

@@ -21,8 +21,8 @@ from typing import Any
 
 from tools.recon.sync.full import Lister
 
-__all__ = ["DAY", "LOOKBACK_DAYS", "SETTLE_SECONDS", "fetch_meter_usage", "meters_of",
-           "windows"]
+__all__ = ["DAY", "LOOKBACK_DAYS", "SETTLE_SECONDS", "fetch_meter_usage", "metered_prices",
+           "meters_of", "windows"]
 
 DAY = 86400
 LOOKBACK_DAYS = 35
@@ -40,15 +40,20 @@ def windows(now: int) -> list[tuple[int, int, str | None]]:
     return out
 
 
-def meters_of(subscription: dict[str, Any]) -> list[str]:
-    """Meter ids of the subscription's metered prices, in item order."""
-    meters: list[str] = []
+def metered_prices(subscription: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Meter id → the subscription's price billed on it (the first item's), in item order."""
+    prices: dict[str, dict[str, Any]] = {}
     for item in (subscription.get("items") or {}).get("data") or []:
         price = item.get("price") if isinstance(item.get("price"), dict) else {}
         meter = (price.get("recurring") or {}).get("meter")
-        if meter and meter not in meters:
-            meters.append(meter)
-    return meters
+        if meter:
+            prices.setdefault(meter, price)
+    return prices
+
+
+def meters_of(subscription: dict[str, Any]) -> list[str]:
+    """Meter ids of the subscription's metered prices, in item order."""
+    return list(metered_prices(subscription))
 
 
 def fetch_meter_usage(gateway: Lister, subscription: dict[str, Any], *,

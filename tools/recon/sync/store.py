@@ -59,6 +59,18 @@ class TypeState(BaseModel):
     def complete(self) -> bool:
         return bool(self.completed_generation) and not self.running and not self.pending_full
 
+    def begin(self, version: int) -> bool:
+        """Start a new listing generation stamped `version`, unless one is running (it is
+        resumed instead); True when a new one started and its slices must be planned."""
+        if self.running:
+            return False
+        self.generation += 1
+        self.running = True
+        # never below the last generation's stamp (its watermark may have come from the
+        # wall clock, ours from Stripe's): a newer listing must win over an older one
+        self.version = max(version, self.version + 1 if self.version else version)
+        return True
+
 
 class EventsCursor(BaseModel):
     id: str | None = None
