@@ -14,21 +14,17 @@ from rich.markup import escape
 
 from cli import context, wiring
 from cli.output import console, say
-from tools.recon.mapping import load_mapping
 from tools.shadow import store
 from tools.shadow.billing import BillingOptions, StripeSide, run_billing_parallel
-from tools.shadow.corpus import load_corpus
-from tools.shadow.engine import ReplayOptions, run_webhook_replay
 from tools.shadow.errors import LegacyInputError
 from tools.shadow.faults import FAULTS, check_faults
 from tools.shadow.legacy import BillingWindow, load_legacy_csv, run_plugin
 from tools.shadow.models import ShadowRun
-from tools.shadow.plan import target
+from tools.shadow.plan import SECRET_ENV, HandlerSpec, ShadowPlan, run_plan
 from tools.shadow.report import render_markdown, write_reports
 
 app = typer.Typer(help="Shadow tests: replay Stripe events into two handlers and compare.",
                   no_args_is_help=True)
-SECRET_ENV = "FDE_SHADOW_WEBHOOK_SECRET"
 
 
 @app.command("run")
@@ -53,17 +49,11 @@ def run(
     faults = list(FAULTS) if fault == ["all"] else check_faults(list(fault or []))
     if only is not None:
         faults = [] if only == "clean" else check_faults([only])
-    events = load_corpus(corpus)
-    repro = " ".join(["fde shadow run", f"--corpus {shlex.quote(str(corpus))}",
-                      f"--primary {shlex.quote(primary)}",
-                      f"--candidate {shlex.quote(candidate)}",
-                      f"--primary-state {shlex.quote(primary_state)}",
-                      f"--candidate-state {shlex.quote(candidate_state)}",
-                      f"--mapping {shlex.quote(str(mapping))}"])
-    report = run_webhook_replay(
-        events, target(primary, primary_state, secret, mapping),
-        target(candidate, candidate_state, secret, mapping), load_mapping(mapping),
-        ReplayOptions(faults=faults, seed=seed, engagement=engagement, repro=repro))
+    plan = ShadowPlan(corpus=corpus, mapping=mapping,
+                      primary=HandlerSpec.parse(primary, primary_state),
+                      candidate=HandlerSpec.parse(candidate, candidate_state),
+                      faults=faults, seed=seed)
+    report = run_plan(plan, secret=secret, engagement=engagement)
     _store_and_say(report, out, focus)
 
 

@@ -228,9 +228,8 @@ def handle_shadow(env: CaseEnv, item: CaseItem | None) -> dict[str, int]:
         closed = close_unseen(session, env.engagement, "shadow",
                               {item.dedupe_key} if item else set(), kinds=None, now=env.now,
                               how="a later handler version passed its shadow run")
-        fresh = [case for case, new in [observe(session, env.engagement, item, now=env.now)]
-                 if new] if item else []
-    for case in fresh:
+        case, new = observe(session, env.engagement, item, now=env.now) if item else (None, False)
+    if case is not None and new:
         _escalate(env, case, "the candidate handler behaves differently from the primary "
                   "(or could not be compared): deciding whether it ships needs an engineer")
-    return {"escalated": len(fresh), "closed": len(closed)}
+    return {"escalated": int(new), "closed": len(closed)}

@@ -10,7 +10,7 @@ pass.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -32,14 +32,13 @@ class ShadowOutcome(BaseModel):
     evidence: list[str] = []
 
 
-class ShadowRunner:
-    """What the shadow job calls (tests may substitute their own)."""
+class ShadowRunner(Protocol):
+    """What the shadow job calls (`AutopilotDeps.shadow`)."""
 
-    def run(self, ctx: JobContext, *, handler_version: str) -> ShadowOutcome:
-        raise NotImplementedError
+    def run(self, ctx: JobContext, *, handler_version: str) -> ShadowOutcome: ...
 
 
-class DeclaredShadow(ShadowRunner):
+class DeclaredShadow:
     """Runs the integration profile's `shadow:` plan and stores the run for the API."""
 
     def run(self, ctx: JobContext, *, handler_version: str) -> ShadowOutcome:
@@ -54,7 +53,7 @@ class DeclaredShadow(ShadowRunner):
                                  "`shadow:` section to the engagement's integration.yaml")
         # a missing signing secret or a bad handler spec fails the attempt: the queue retries
         # it (someone may fix the setup), and the status view shows why
-        report = run_plan(plan, engagement=ctx.engagement.name)
+        report = run_plan(plan, secret=plan.secret(), engagement=ctx.engagement.name)
         with ctx.db.session() as session:
             store.save_run(session, report)
         top = report.top_mismatches[:TOP]

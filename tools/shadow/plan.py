@@ -2,7 +2,7 @@
 user database, read through which mapping (the models import nothing heavy: the
 integration profile holds one). The `shadow:` section of an engagement's
 integration.yaml holds one, so the autopilot re-runs it whenever that file changes (a new
-candidate deployed); `fde shadow run` builds the same targets from its options.
+candidate deployed); `fde shadow run` builds the same plan from its options.
 
     shadow:
       corpus: corpora/checkout.jsonl          # relative paths: to integration.yaml's folder
@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from tools.shadow.models import ShadowRun
     from tools.shadow.replay import Target
 
-__all__ = ["HandlerSpec", "ShadowPlan", "run_plan", "target"]
+__all__ = ["SECRET_ENV", "HandlerSpec", "ShadowPlan", "run_plan"]
 
-DEFAULT_SECRET_ENV = "FDE_SHADOW_WEBHOOK_SECRET"
+SECRET_ENV = "FDE_SHADOW_WEBHOOK_SECRET"
 
 
 class HandlerSpec(BaseModel):
@@ -39,6 +39,26 @@ class HandlerSpec(BaseModel):
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^https?://", description="the handler's webhook URL")
     state: str = Field(min_length=1, description="DSN of this handler's own user database")
+
+    @classmethod
+    def parse(cls, spec: str, state: str | None) -> HandlerSpec:
+        """A handler given on the command line as ``NAME=URL``, with its state DSN."""
+        name, sep, url = spec.partition("=")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise TargetError(f"handler {spec!r} is not NAME=URL",
+                              hint="e.g. --primary v1=http://127.0.0.1:8001/webhooks/stripe")
+        if not state:
+            raise TargetError(f"handler {name!r} needs its own user database (a -state DSN)")
+        return cls(name=name, url=url, state=state)
+
+    def target(self, secret: SecretStr, mapping_path: Path) -> Target:
+        """The handler to replay into, its state read through the mapping."""
+        from tools.recon.adapter import open_user_system
+        from tools.recon.mapping import load_mapping
+        from tools.shadow.replay import Target
+
+        user = open_user_system(self.state, load_mapping(mapping_path))
+        return Target(name=self.name, url=self.url, secret=secret, user=user)
 
 
 class ShadowPlan(BaseModel):
@@ -50,12 +70,21 @@ class ShadowPlan(BaseModel):
     candidate: HandlerSpec
     faults: list[str] = Field(default_factory=list)
     seed: int = 0
-    secret_env: str = DEFAULT_SECRET_ENV
+    secret_env: str = SECRET_ENV
 
     def resolved(self, base: Path) -> ShadowPlan:
         """Paths relative to `base` (the folder of the file that declared the plan)."""
         return self.model_copy(update={"corpus": base / self.corpus,
                                        "mapping": base / self.mapping})
+
+    def secret(self) -> SecretStr:
+        """The handlers' signing secret, from the environment variable the plan names."""
+        raw = os.environ.get(self.secret_env)
+        if not raw:
+            raise TargetError(
+                f"the handlers' signing secret is not set: {self.secret_env} is empty",
+                hint=f"export {self.secret_env}=whsec_… where the autopilot runs")
+        return SecretStr(raw)
 
     def repro(self) -> str:
         """The `fde shadow run` command line that replays this plan."""
@@ -68,39 +97,18 @@ class ShadowPlan(BaseModel):
             f"--mapping {shlex.quote(str(self.mapping))}"])
 
 
-def target(spec: str, state: str | None, secret: SecretStr, mapping_path: Path) -> Target:
-    """A handler given as ``NAME=URL`` with its own user database."""
-    from tools.recon.adapter import open_user_system
-    from tools.recon.mapping import load_mapping
-    from tools.shadow.replay import Target
-
-    name, sep, url = spec.partition("=")
-    if not sep or not url.startswith(("http://", "https://")):
-        raise TargetError(f"handler {spec!r} is not NAME=URL",
-                          hint="e.g. --primary v1=http://127.0.0.1:8001/webhooks/stripe")
-    if not state:
-        raise TargetError(f"handler {name!r} needs its own user database (a -state DSN)")
-    user = open_user_system(state, load_mapping(mapping_path))
-    return Target(name=name, url=url, secret=secret, user=user)
-
-
-def run_plan(plan: ShadowPlan, *, engagement: str | None) -> ShadowRun:
+def run_plan(plan: ShadowPlan, *, secret: SecretStr, engagement: str | None) -> ShadowRun:
     """Replay the plan's corpus into both handlers (clean, then its faults)."""
     from tools.recon.mapping import load_mapping
     from tools.shadow.corpus import load_corpus
     from tools.shadow.engine import ReplayOptions, run_webhook_replay
     from tools.shadow.faults import check_faults
 
-    raw = os.environ.get(plan.secret_env)
-    if not raw:
-        raise TargetError(f"the handlers' signing secret is not set: {plan.secret_env} is empty",
-                          hint=f"export {plan.secret_env}=whsec_… where the autopilot runs")
-    secret = SecretStr(raw)
-    targets = [target(f"{h.name}={h.url}", h.state, secret, plan.mapping)
-               for h in (plan.primary, plan.candidate)]
+    corpus = load_corpus(plan.corpus)  # a corpus that does not parse fails before any handler
+    targets = [h.target(secret, plan.mapping) for h in (plan.primary, plan.candidate)]
     try:
         return run_webhook_replay(
-            load_corpus(plan.corpus), targets[0], targets[1], load_mapping(plan.mapping),
+            corpus, targets[0], targets[1], load_mapping(plan.mapping),
             ReplayOptions(faults=check_faults(list(plan.faults)), seed=plan.seed,
                           engagement=engagement, repro=plan.repro()))
     finally:
