@@ -113,5 +113,18 @@ def parse_page_query(
     return query
 
 
+def page_of(items: list[dict[str, Any]], query: PageQuery) -> Page:
+    """One page of a list computed in memory (already in list order, ids stable between
+    requests), by the query's limit and cursors."""
+    ids = [item["id"] for item in items]
+    first = 0
+    if query.starting_after:
+        first = ids.index(query.starting_after) + 1 if query.starting_after in ids else len(ids)
+    elif query.ending_before in ids:
+        first = max(0, ids.index(query.ending_before) - query.limit)
+    return Page(data=items[first:first + query.limit],
+                has_more=first + query.limit < len(items))
+
+
 def list_object(url: str, page: Page) -> dict[str, Any]:
     return {"object": "list", "data": page.data, "has_more": page.has_more, "url": url}

@@ -19,7 +19,7 @@ from sandbox.replica.context import Ctx
 from sandbox.replica.crud import check_params
 from sandbox.replica.errors import ApiError, invalid_param, missing_param
 from sandbox.replica.forms import as_int
-from sandbox.replica.listing import parse_page_query
+from sandbox.replica.listing import list_object, page_of, parse_page_query
 from sandbox.replica.registry import Obj, Params, Registry, ResourceSpec
 from sandbox.replica.templates import template
 
@@ -193,16 +193,8 @@ def event_summaries(ctx: Ctx, params: Params, id: str) -> Obj:
             "end_time": hi, "id": _summary_id(id, params["customer"], lo, hi), "livemode": False,
             "meter": id, "object": "billing.meter_event_summary", "start_time": lo,
         })
-    query = parse_page_query(params)
-    ids = [s["id"] for s in summaries]
-    first = 0
-    if query.starting_after:
-        first = ids.index(query.starting_after) + 1 if query.starting_after in ids else len(ids)
-    elif query.ending_before in ids:
-        first = max(0, ids.index(query.ending_before) - query.limit)
-    page = summaries[first:first + query.limit]
-    return {"object": "list", "data": page, "has_more": first + query.limit < len(summaries),
-            "url": f"/v1/billing/meters/{id}/event_summaries"}
+    return list_object(f"/v1/billing/meters/{id}/event_summaries",
+                       page_of(summaries, parse_page_query(params)))
 
 
 def register(reg: Registry) -> None:
