@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
+from core.text import words
+
 __all__ = ["LexicalIndex", "tokenize"]
 
-_WORD = re.compile(r"[a-z0-9]+")
 # short English stop list; domain words such as "event" or "invoice" stay
 _STOP = frozenset(
     "a an and are as at be but by can do does for from has have how i if in into is it its "
@@ -19,16 +19,7 @@ _STOP = frozenset(
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case word pieces; identifiers such as `invoice.created` and `Stripe-Account`
-    split into their parts, and a light plural strip so 'webhooks' finds 'webhook'."""
-    out = []
-    for word in _WORD.findall(text.lower()):
-        if word in _STOP:
-            continue
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
-    return out
+    return words(text, _STOP)
 
 
 class LexicalIndex:

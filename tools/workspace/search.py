@@ -8,11 +8,10 @@ Only records sharing at least one query term are returned, best first.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from sqlalchemy.orm import Session
 
+from core.text import words
 from tools.workspace import reviews, store
 from tools.workspace.errors import WorkspaceInputError
 from tools.workspace.models import SearchHit
@@ -20,23 +19,14 @@ from tools.workspace.timeline import timeline
 
 __all__ = ["search", "tokenize"]
 
-_WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset("a an and are as at be by for from has in is it of on or that the this to "
                   "was we were with".split())
 _SNIPPET = 160
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words without a few stop words; a light plural strip so 'refunds' finds
-    'refund' (identifiers such as `invoice.paid` split into their parts)."""
-    out = []
-    for word in _WORD.findall(text.lower()):
-        if word in _STOP:
-            continue
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
-    return out
+    """Words without a few stop words (`core.text.words`): 'refunds' finds 'refund'."""
+    return words(text, _STOP)
 
 
 def _snippet(text: str, terms: set[str]) -> str:
