@@ -167,7 +167,10 @@ class ProcessedEvent(Base):
 # -- engine and schema ------------------------------------------------------------------
 def make_engine(url: str) -> Engine:
     """SQLite with one writer at a time: every transaction starts with BEGIN IMMEDIATE, so
-    two deliveries of the same event cannot both read "not processed yet"."""
+    two deliveries of the same event cannot both read "not processed yet". A bare file
+    path is taken as a SQLite database."""
+    if "://" not in url:
+        url = f"sqlite:///{url}"
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 

@@ -22,9 +22,10 @@ The seed only changes names and e-mail addresses: the story is always the same.
     day 6  C  DE family_plus EUR, card                  active (3 boxes per invoice)
     day 9  G buys a second gift by SEPA debit that fails 5 days later
     day 10 H (guest, IE) buys a gift by card; the charge is disputed a day later
-    day 16 A's latest renewal is partly refunded (10.00), day 17 another 5.00
+    day 16 A's latest renewal is partly refunded (10.00), two minutes later another 5.00
     day 20 B cancels
-    day 23 A, E and I each change e-mail to a mistyped address and fix it 2 minutes later
+    day 23 every household changes e-mail to a mistyped address and fixes it 2 minutes
+           later (the fix is its last event)
     day 24 end (weekly renewals on days 7, 14, 21 for A/B/D/E/I and 13, 20 for C)
 """
 
@@ -155,16 +156,18 @@ def drive(client: stripe.StripeClient, *, seed: int, advance_clock) -> None:
     latest_a = max(paid_a, key=lambda inv: inv.created)
     pi_a = client.v1.invoice_payments.list(params={"invoice": latest_a.id}).data[0]
     pi_a = pi_a.payment.payment_intent
+    # Support refunds 10.00 for a damaged box, then 5.00 more two minutes later.
     client.v1.refunds.create(params={"payment_intent": pi_a, "amount": 1000})
-    days(1)  # day 17
+    advance_clock(120)
     client.v1.refunds.create(params={"payment_intent": pi_a, "amount": 500})
-    days(3)  # day 20
+    days(4)  # day 20
     client.v1.subscriptions.cancel(sub_b)
     days(3)  # day 23
-    # Three households change their e-mail in the account page, mistype it, and fix it
-    # two minutes later: each fix is the customer.updated that must win.
+    # The new account page goes live: every household re-enters its e-mail, mistypes the
+    # domain, and fixes it two minutes later. Each fix is the customer.updated that must
+    # win, and the last event of its household.
     cus[i] = client.v1.checkout.sessions.retrieve(checkout.id).customer
-    for n in (a, e, i):
+    for n in (a, b, c, d, e, f, i):
         local, _, _ = emails[n].partition("@")
         client.v1.customers.update(cus[n], params={"email": f"{local}@pantrybox.exmaple"})
         advance_clock(120)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .handlers import Processor
 from .models import create_schema, make_engine, reset_data
+from .variants import check
 
 SECRET_ENV = "PANTRYBOX_STRIPE_WEBHOOK_SECRET"
 ADMIN_TOKEN_ENV = "PANTRYBOX_ADMIN_TOKEN"
@@ -32,6 +33,7 @@ def _signature_timestamp(header: str) -> int | None:
 
 
 def create_app(db_url: str, *, variant: str, secret: str, admin_token: str | None) -> Flask:
+    variant = check(variant)
     engine = make_engine(db_url)
     create_schema(engine)
     app = Flask("pantrybox")
