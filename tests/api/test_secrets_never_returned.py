@@ -202,3 +202,23 @@ def _session(api, engagement: str, ticket: str, seen: Seen) -> None:
         assert code == 0, out[-3000:]
         for args in (("engagement", "show", engagement), ("queue", "list")):
             seen.add(f"fde {' '.join(args)}", fde_in_process(*args)[1])
+
+
+def test_the_api_door_redacts_what_a_run_or_thread_carries():
+    """The boundary models redact before any route, queue row or checkpoint sees the text;
+    a decision keeps PII (editing an e-mail address is a legitimate edit) but no secret."""
+    from api.runs.models import Command, RunCreate, ThreadCreate
+
+    run = RunCreate(
+        assistant_id="triage",
+        input={"ticket": "key sk_test_abcdefgh1234, mail jane@example.com",
+               "messages": [{"role": "user", "content": "card 4242 4242 4242 4242"}]},
+        metadata={"note": "whsec_abcdefgh9876"}, context={"token": "anything"},
+        command=Command(resume={"i1": {
+            "type": "respond", "message": "use rk_live_zyxwvuts5555 for jane@example.com"}}))
+    assert run.input == {"ticket": "key sk_test_…1234, mail <email>",
+                         "messages": [{"role": "user", "content": "card <card>"}]}
+    assert run.metadata == {"note": "whsec_…9876"} and run.context == {"token": "[REDACTED]"}
+    assert run.command.resume["i1"]["message"] == "use rk_live_…5555 for jane@example.com"
+    thread = ThreadCreate(metadata={"customer": "jane@example.com"})
+    assert thread.metadata == {"customer": "<email>"}
