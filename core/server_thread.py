@@ -53,6 +53,8 @@ def serve_forever(app: Any, host: str, port: int, *, setting: str | None = None)
     sock = bind_socket(host, port, setting=setting)
     try:
         uvicorn.Server(uvicorn.Config(app, log_config=None)).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it shut down on; a clean stop (as uvicorn.run)
     finally:
         sock.close()
 
