@@ -50,13 +50,18 @@ def _ensure_demo_engagement(replica_url: str, user_db: Path, webhook_url: str) -
 
 def demo() -> None:
     """Serve the demo world (replica + company webhook app) and the API; print the URLs."""
-    import uvicorn
+    from core.server_thread import ensure_free, serve_forever
 
+    settings = context.settings()
+    # every port first: a taken one is one clear line now, not a traceback after the build
+    for host, port, setting in ((settings.api_host, settings.api_port, "FDE_API_PORT"),
+                                (settings.replica_host, settings.replica_port, "FDE_REPLICA_PORT"),
+                                (settings.replica_host, settings.handler_port, "FDE_HANDLER_PORT")):
+        ensure_free(host, port, setting=setting)
     from api.main import create_app
     from sandbox.world.config import WorldConfig
     from sandbox.world.serve import running_world
 
-    settings = context.settings()
     config = WorldConfig.parse(seed=0, size="demo", bugs=DEMO_BUGS)
     with running_world(config, worlds_dir(settings.data_dir), host=settings.replica_host,
                        port=settings.replica_port, handler_port=settings.handler_port,
@@ -67,7 +72,7 @@ def demo() -> None:
         _banner(settings.api_url, world.replica_url, world.handler_url,
                 sum(world.info.counts.values()))
         _print_token(demo_token())
-        uvicorn.run(api, host=settings.api_host, port=settings.api_port, log_config=None)
+        serve_forever(api, settings.api_host, settings.api_port, setting="FDE_API_PORT")
 
 
 def demo_token() -> str:

@@ -69,6 +69,11 @@ def up(
 ) -> None:
     """Run the Stripe replica until interrupted. With --seed/--size/--bugs it serves a
     generated world (built once, then cached) and the company's webhook app beside it."""
+    from core.server_thread import ensure_free
+
+    settings = context.settings()
+    ensure_free(settings.replica_host, settings.replica_port if port is None else port,
+                setting="--port/FDE_REPLICA_PORT")
     if world_seed is None and size is None and bugs is None:
         with replica(port=port, seed=seed) as handle:
             say(f"Stripe replica on {handle.url}  (state: {handle.config.db_path})")
@@ -78,8 +83,9 @@ def up(
     from sandbox.world.serve import running_world
 
     config = WorldConfig.parse(seed=world_seed or 0, size=size or "demo", bugs=bugs)
-    settings = context.settings()
     port = settings.replica_port if port is None else port
+    ensure_free(settings.replica_host, settings.handler_port if handler_port is None
+                else handler_port, setting="--handler-port/FDE_HANDLER_PORT")
     with running_world(config, worlds_dir(settings.data_dir), host=settings.replica_host,
                        port=port, handler_port=settings.handler_port if handler_port is None
                        else handler_port, log=say) as served:

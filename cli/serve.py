@@ -25,15 +25,18 @@ def serve(
         "(default: FDE_AUTOPILOT)")] = None,
 ) -> None:
     """Run the API server (uvicorn) and its run workers until interrupted."""
-    import uvicorn  # the server stack loads only for this command: `fde --help` stays quick
-
-    from api.autopilot_runner import AutopilotRunner
-    from api.main import create_app
+    from core.server_thread import ensure_free, serve_forever
 
     settings = context.settings()
     settings = settings.model_copy(
         update={"api_host": host or settings.api_host, "api_port": port or settings.api_port}
     )
+    taken = "--port/FDE_API_PORT"
+    ensure_free(settings.api_host, settings.api_port, setting=taken)  # before anything starts
+    # the server stack loads only for this command: `fde --help` stays quick
+    from api.autopilot_runner import AutopilotRunner
+    from api.main import create_app
+
     count = settings.api_workers if workers is None else workers
     database = context.database()
     app = create_app(settings, database=database, workers=count)
@@ -43,7 +46,7 @@ def serve(
     say(f"fde-ops API on {settings.api_url}  (health: {settings.api_url}/healthz, "
         f"{count} run workers, autopilot {'on' if runner else 'off'})")
     try:
-        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+        serve_forever(app, settings.api_host, settings.api_port, setting=taken)
     finally:
         if runner is not None:
             say("stopping the autopilot (the tick in flight finishes first)")

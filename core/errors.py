@@ -5,6 +5,7 @@ the CLI prints both and exits non-zero, the API turns them into 4xx/5xx bodies.
 
     FdeError
      ├── ConfigError             settings or environment are wrong (bad FDE_DATABASE_URL, ...)
+     │    └── PortInUse            a server's port is taken by another process
      ├── StorageError            the app database cannot be reached or migrated
      ├── NotFoundError
      │    ├── EngagementNotFound
@@ -38,6 +39,10 @@ class FdeError(Exception):
 
 class ConfigError(FdeError):
     exit_code = 2
+
+
+class PortInUse(ConfigError):
+    pass
 
 
 class StorageError(FdeError):

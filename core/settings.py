@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     )
 
     stripe_api_base: str = Field(
-        default="http://127.0.0.1:12111", description="Stripe, the sandbox replica or localstripe"
+        default="", description="Stripe, the sandbox replica or localstripe; unset: the "
+                                "replica at FDE_REPLICA_HOST:FDE_REPLICA_PORT"
     )
     stripe_api_key: SecretStr = Field(
         default=SecretStr(SANDBOX_API_KEY), description="key used when no engagement is named"
@@ -100,6 +101,14 @@ class Settings(BaseSettings):
             value = value.replace(scheme, "postgresql+psycopg", 1)
         return value
 
+    @model_validator(mode="after")
+    def _stripe_defaults_to_the_replica(self) -> Settings:
+        # One place decides where Stripe is: moving the replica (FDE_REPLICA_PORT) moves the
+        # CLI, `fde doctor` and /info with it unless FDE_STRIPE_API_BASE names another base.
+        if not self.stripe_api_base:
+            self.stripe_api_base = self.replica_url
+        return self
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -108,7 +117,9 @@ class Settings(BaseSettings):
 
     @property
     def replica_url(self) -> str:
-        return f"http://{self.replica_host}:{self.replica_port}"
+        """Where clients reach the replica (a wildcard bind address is reached on loopback)."""
+        host = "127.0.0.1" if self.replica_host in ("", "0.0.0.0", "::") else self.replica_host
+        return f"http://{host}:{self.replica_port}"
 
     @property
     def api_url(self) -> str:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from agents.escalation import Decision
 from agents.investigate.state import InvestigateDeps
 from core.errors import ConfigError
+from core.redact import redact
 
 __all__ = ["ChatTurn", "ask", "resume_chat"]
 
@@ -47,7 +48,8 @@ def ask(graph: Any, deps: InvestigateDeps, *, thread_id: str, message: str,
     if graph.get_state(config).interrupts:
         raise ConfigError(f"thread {thread_id} is waiting for an approval decision",
                           hint="answer it first (approve, edit, reject or respond)")
-    graph.invoke({"messages": [HumanMessage(content=message.strip())],
+    # redacted at the door: the graph's first checkpoint stores its input as given
+    graph.invoke({"messages": [HumanMessage(content=redact(message.strip()))],
                   "engagement": engagement, "remaining_steps": deps.max_steps},
                  config, context=deps)
     return _turn(graph, thread_id)

@@ -13,6 +13,7 @@ from agents.models import Diagnosis
 from agents.triage.state import TriageDeps
 from core.errors import ConfigError, NotFoundError
 from core.ids import new_id
+from core.redact import redact
 
 __all__ = ["PendingInterrupt", "TriageResult", "resume_triage", "start_triage"]
 
@@ -49,7 +50,8 @@ def start_triage(graph: Any, deps: TriageDeps, *, ticket: str, engagement: str,
     if not ticket or not ticket.strip():
         raise ConfigError("the ticket is empty", hint='pass the user\'s words: fde triage "..."')
     tid = thread_id or new_id("thr")
-    graph.invoke({"ticket": ticket.strip(), "engagement": engagement},
+    # redacted at the door: the graph's first checkpoint stores its input as given
+    graph.invoke({"ticket": redact(ticket.strip()), "engagement": engagement},
                  {"configurable": {"thread_id": tid}}, context=deps)
     return _result(graph, tid)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from api.deps import Rt, Viewer
+from api.deps import IdPath, Rt, Viewer
 from api.runs.models import Assistant, AssistantSearch
 from api.runs.service import UnknownAssistant
 
@@ -29,7 +29,7 @@ def search(body: AssistantSearch, rt: Rt, _: Viewer) -> list[Assistant]:
 
 @router.get("/assistants/{assistant_id}", response_model=Assistant,
             responses={404: {"description": "unknown assistant"}})
-def get(assistant_id: str, rt: Rt, _: Viewer) -> Assistant:
+def get(assistant_id: IdPath, rt: Rt, _: Viewer) -> Assistant:
     for a in _all(rt):
         if a.assistant_id == assistant_id:
             return a

@@ -20,7 +20,7 @@ from agents.autopilot.health import Scorecard, scorecard
 from agents.autopilot.policy import PolicyError
 from agents.autopilot.policy_store import get_policy, set_policy
 from agents.autopilot.status import EngagementStatus, engagement_status
-from api.deps import Approver, Db, Rt, Viewer
+from api.deps import Approver, Db, NamePath, Rt, Viewer
 from api.errors import ErrorBody
 from core import engagements
 from core.secrets import secret_box
@@ -70,14 +70,14 @@ def status(request: Request, db: Db, _: Viewer,
 
 
 @router.get("/engagements/{name}/scorecard", response_model=Scorecard, responses=_UNKNOWN)
-def get_scorecard(name: str, db: Db, _: Viewer) -> Scorecard:
+def get_scorecard(name: NamePath, db: Db, _: Viewer) -> Scorecard:
     with db.session() as session:
         engagements.get(session, name)
         return scorecard(session, name, now=datetime.now(UTC))
 
 
 @router.get("/engagements/{name}/policy", response_model=PolicyView, responses=_UNKNOWN)
-def get_engagement_policy(name: str, db: Db, _: Viewer) -> PolicyView:
+def get_engagement_policy(name: NamePath, db: Db, _: Viewer) -> PolicyView:
     with db.session() as session:
         engagements.get(session, name)
         return _policy_view(session, name)
@@ -86,7 +86,7 @@ def get_engagement_policy(name: str, db: Db, _: Viewer) -> PolicyView:
 @router.put("/engagements/{name}/policy", response_model=PolicyView, responses={
     **_UNKNOWN, 422: {"model": ErrorBody, "description": "invalid policy: the detail names "
                       "the offending entry; nothing changed"}})
-async def put_engagement_policy(name: str, body: PolicyIn, rt: Rt,
+async def put_engagement_policy(name: NamePath, body: PolicyIn, rt: Rt,
                                 who: Approver) -> PolicyView | JSONResponse:
     def replace() -> PolicyView:
         with rt.db.session() as session:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Db, Viewer
+from api.deps import Db, NamePath, Viewer
 from core import engagements
 from core.engagements import Engagement
 from tools.checks.model import Finding
@@ -24,7 +24,7 @@ def list_all(db: Db, _: Viewer) -> list[Engagement]:
 
 @router.get("/engagements/{name}", response_model=Engagement,
             responses={404: {"description": "unknown engagement"}})
-def get(name: str, db: Db, _: Viewer) -> Engagement:
+def get(name: NamePath, db: Db, _: Viewer) -> Engagement:
     with db.session() as session:
         return engagements.get(session, name)
 

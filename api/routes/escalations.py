@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from api import escalations
 from api.auth import Principal
 from api.autopilot_sink import AUTOPILOT, feed_back
-from api.deps import Engineer, Rt, Viewer
+from api.deps import Engineer, IdPath, Rt, Viewer
 from api.escalations import DecisionIn, EscalationView
 from api.runs import service
 from api.runs.models import Command, RunCreate
@@ -44,14 +44,14 @@ def list_queue(rt: Rt, _: Viewer, engagement: str | None = None,
 
 
 @router.get("/escalations/{escalation_id}", response_model=EscalationView, responses=_ERR)
-def get(escalation_id: str, rt: Rt, _: Viewer) -> EscalationView:
+def get(escalation_id: IdPath, rt: Rt, _: Viewer) -> EscalationView:
     with rt.db.session() as session:
         return escalations.get(session, escalation_id)
 
 
 @router.post("/escalations/{escalation_id}/claim", response_model=EscalationView,
              responses=_ERR)
-def claim(escalation_id: str, rt: Rt, who: Engineer) -> EscalationView:
+def claim(escalation_id: IdPath, rt: Rt, who: Engineer) -> EscalationView:
     with rt.db.session() as session:
         return escalations.claim(session, escalation_id, who,
                                  lease_seconds=rt.settings.api_escalation_claim_seconds)
@@ -84,5 +84,5 @@ def decide_escalation(rt: Runtime, escalation_id: str, who: Principal,
 
 @router.post("/escalations/{escalation_id}/decide", response_model=DecideResult,
              responses=_ERR)
-async def decide(escalation_id: str, body: DecisionIn, rt: Rt, who: Engineer) -> DecideResult:
+async def decide(escalation_id: IdPath, body: DecisionIn, rt: Rt, who: Engineer) -> DecideResult:
     return await run_in_threadpool(decide_escalation, rt, escalation_id, who, body)

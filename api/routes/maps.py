@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import Db, Viewer
+from api.deps import Db, NamePath, Viewer
 from core import engagements
 from core.errors import NotFoundError
 from tools.map import drift
@@ -33,7 +33,7 @@ def _none_yet(engagement: str) -> NotFoundError:
 
 
 @router.get("/maps/{engagement}", response_model=IntegrationMap, responses=_404)
-def get_map(engagement: str, db: Db, _: Viewer,
+def get_map(engagement: NamePath, db: Db, _: Viewer,
             version: Annotated[int | None, Query(ge=1)] = None) -> IntegrationMap:
     with db.session() as session:
         engagements.get(session, engagement)
@@ -46,7 +46,7 @@ def get_map(engagement: str, db: Db, _: Viewer,
 
 
 @router.get("/maps/{engagement}/drift", response_model=MapDrift, responses=_404)
-def get_drift(engagement: str, db: Db, _: Viewer,
+def get_drift(engagement: NamePath, db: Db, _: Viewer,
               from_version: Annotated[int | None, Query(ge=1)] = None,
               to_version: Annotated[int | None, Query(ge=1)] = None) -> MapDrift:
     """Drift between two stored versions (default: the last two)."""

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import Db, Viewer
+from api.deps import Db, IdPath, Viewer
 from tools.recon.models import ReconRun
 from tools.recon.store import list_runs, load_run
 
@@ -33,6 +33,6 @@ def runs(db: Db, _: Viewer, engagement: str | None = None,
 
 @router.get("/recon/runs/{run_id}", response_model=ReconRun,
             responses={404: {"description": "unknown run"}})
-def run(run_id: str, db: Db, _: Viewer) -> ReconRun:
+def run(run_id: IdPath, db: Db, _: Viewer) -> ReconRun:
     with db.session() as session:
         return load_run(session, run_id)

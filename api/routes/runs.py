@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse
 
 from api.auth import Principal
-from api.deps import Engineer, Rt, Viewer
+from api.deps import Engineer, IdPath, Rt, Viewer
 from api.runs import events, service, store
 from api.runs.models import TERMINAL, Run, RunCreate
 from api.runs.runtime import Runtime
@@ -33,13 +33,13 @@ async def _create(rt: Runtime, thread_id: str, body: RunCreate, who: Principal) 
 
 
 @router.post("/threads/{thread_id}/runs", response_model=Run, responses=_ERR)
-async def create(thread_id: str, body: RunCreate, rt: Rt, who: Engineer) -> Run:
+async def create(thread_id: IdPath, body: RunCreate, rt: Rt, who: Engineer) -> Run:
     return await _create(rt, thread_id, body, who)
 
 
 @router.post("/threads/{thread_id}/runs/stream", response_class=EventSourceResponse,
              responses={**_ERR, **_SSE})
-async def create_and_stream(thread_id: str, body: RunCreate, rt: Rt,
+async def create_and_stream(thread_id: IdPath, body: RunCreate, rt: Rt,
                             who: Engineer) -> EventSourceResponse:
     run = await _create(rt, thread_id, body, who)
     return stream_response(rt, thread_id, run.run_id, after=-1, modes=body.modes(),
@@ -47,7 +47,7 @@ async def create_and_stream(thread_id: str, body: RunCreate, rt: Rt,
 
 
 @router.get("/threads/{thread_id}/runs", response_model=list[Run], responses=_ERR)
-def list_runs(thread_id: str, rt: Rt, _: Viewer,
+def list_runs(thread_id: IdPath, rt: Rt, _: Viewer,
               limit: Annotated[int, Query(ge=1, le=1000)] = 10,
               offset: Annotated[int, Query(ge=0)] = 0) -> list[Run]:
     with rt.db.session() as session:
@@ -56,14 +56,14 @@ def list_runs(thread_id: str, rt: Rt, _: Viewer,
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", response_model=Run, responses=_ERR)
-def get_run(thread_id: str, run_id: str, rt: Rt, _: Viewer) -> Run:
+def get_run(thread_id: IdPath, run_id: IdPath, rt: Rt, _: Viewer) -> Run:
     with rt.db.session() as session:
         return store.get_run(session, thread_id, run_id)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream", response_class=EventSourceResponse,
             responses={**_ERR, **_SSE})
-async def join_stream(thread_id: str, run_id: str, rt: Rt, _: Viewer,
+async def join_stream(thread_id: IdPath, run_id: IdPath, rt: Rt, _: Viewer,
                       last_event_id: Annotated[str | None, Header()] = None,
                       stream_mode: Annotated[list[str] | None, Query()] = None,
                       cancel_on_disconnect: bool = False) -> EventSourceResponse:
@@ -80,7 +80,7 @@ async def join_stream(thread_id: str, run_id: str, rt: Rt, _: Viewer,
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel", response_model=Run, responses=_ERR)
-def cancel(thread_id: str, run_id: str, rt: Rt, _: Engineer) -> Run:
+def cancel(thread_id: IdPath, run_id: IdPath, rt: Rt, _: Engineer) -> Run:
     with rt.db.session() as session:
         return service.cancel_run(session, thread_id, run_id)
 
@@ -112,12 +112,12 @@ async def _join(rt: Runtime, thread_id: str, run_id: str) -> dict[str, Any]:
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", response_model=dict[str, Any],
             responses=_ERR)
-async def join(thread_id: str, run_id: str, rt: Rt, _: Viewer) -> dict[str, Any]:
+async def join(thread_id: IdPath, run_id: IdPath, rt: Rt, _: Viewer) -> dict[str, Any]:
     """Waits for the run to end; answers the thread's values (with `__interrupt__`)."""
     return await _join(rt, thread_id, run_id)
 
 
 @router.post("/threads/{thread_id}/runs/wait", response_model=dict[str, Any], responses=_ERR)
-async def wait(thread_id: str, body: RunCreate, rt: Rt, who: Engineer) -> dict[str, Any]:
+async def wait(thread_id: IdPath, body: RunCreate, rt: Rt, who: Engineer) -> dict[str, Any]:
     run = await _create(rt, thread_id, body, who)
     return await _join(rt, thread_id, run.run_id)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Db, Viewer
+from api.deps import Db, IdPath, Viewer
 from tools.shadow.models import RunSummary, ShadowRun
 from tools.shadow.store import get_run, list_runs
 
@@ -22,6 +22,6 @@ def runs(db: Db, _: Viewer, engagement: str | None = None,
 
 @router.get("/shadow/runs/{run_id}", response_model=ShadowRun,
             responses={404: {"description": "unknown run"}})
-def run(run_id: str, db: Db, _: Viewer) -> ShadowRun:
+def run(run_id: IdPath, db: Db, _: Viewer) -> ShadowRun:
     with db.session() as session:
         return get_run(session, run_id)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import Db, Engineer, Rt, Viewer
+from api.deps import Db, Engineer, IdPath, Rt, Viewer
 from api.errors import Conflict
 from api.runs import service, store
 from api.runs.models import HistoryRequest, Thread, ThreadCreate, ThreadSearch, ThreadState
@@ -34,7 +34,7 @@ def create(body: ThreadCreate, db: Db, _: Engineer) -> Thread:
 
 
 @router.get("/threads/{thread_id}", response_model=Thread, responses=_404)
-def get(thread_id: str, db: Db, _: Viewer) -> Thread:
+def get(thread_id: IdPath, db: Db, _: Viewer) -> Thread:
     with db.session() as session:
         return store.get_thread(session, thread_id)
 
@@ -47,7 +47,7 @@ def search(body: ThreadSearch, db: Db, _: Viewer) -> list[Thread]:
 
 
 @router.get("/threads/{thread_id}/state", response_model=ThreadState, responses=_404)
-async def state(thread_id: str, rt: Rt, _: Viewer) -> ThreadState:
+async def state(thread_id: IdPath, rt: Rt, _: Viewer) -> ThreadState:
     def read() -> ThreadState:
         with rt.db.session() as session:
             return service.thread_state(rt, session, thread_id)
@@ -55,7 +55,7 @@ async def state(thread_id: str, rt: Rt, _: Viewer) -> ThreadState:
 
 
 @router.post("/threads/{thread_id}/history", response_model=list[ThreadState], responses=_404)
-async def history(thread_id: str, body: HistoryRequest, rt: Rt, _: Viewer
+async def history(thread_id: IdPath, body: HistoryRequest, rt: Rt, _: Viewer
                   ) -> list[ThreadState]:
     def read() -> list[ThreadState]:
         with rt.db.session() as session:

@@ -4,8 +4,11 @@ own view of what it got (`GET /webhooks/stripe/{engagement}/events|edges`).
 The receiver reads the raw body (capped), verifies `Stripe-Signature` over those exact bytes
 with the engagement's secrets, stores the event once (dedupe by event id) and only then
 answers 2xx; processing (live map health, incremental checks) runs after the answer from
-the stored row. Bad or missing signature → 400 and nothing stored; unknown engagement →
-404; body over the limit → 413; malformed JSON → 400.
+the stored row. Bad or missing signature → 400 and nothing stored; body over the limit →
+413; malformed JSON → 400. An unknown engagement and one without a signing secret answer
+exactly like a signature that matches no secret (400, the same body): the receiver has no
+token to check, so it must not tell a caller which engagement names exist. The operator
+sees the real reason in the log.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.auth import Viewer
+from api.deps import NamePath
 from core import engagements
-from core.errors import FdeError
+from core.errors import EngagementNotFound, FdeError
+from core.logging import get_logger
 from core.secrets import secret_box
 from core.storage import Database
 from tools.map.live import EdgeHealth, live_edges
@@ -36,6 +41,7 @@ from tools.webhooks.verify import (
 )
 
 router = APIRouter(tags=["webhooks"])
+log = get_logger("api.webhooks")
 
 
 class Received(BaseModel):
@@ -87,25 +93,34 @@ def _error(status: int, message: str, hint: str = "") -> JSONResponse:
 
 
 def _secrets(db: Database, settings: object, name: str) -> list[str]:
+    """The engagement's active secrets; none when it is unknown or has none (logged)."""
     with db.session() as session:
-        engagements.get(session, name)  # EngagementNotFound → 404
-        return active_secrets(session, secret_box(settings), name)  # type: ignore[arg-type]
+        try:
+            engagements.get(session, name)
+        except EngagementNotFound:
+            log.warning("webhook for an unknown engagement", engagement=name)
+            return []
+        found = active_secrets(session, secret_box(settings), name)  # type: ignore[arg-type]
+    if not found:
+        log.warning("webhook for an engagement without a signing secret", engagement=name,
+                    fix=f"fde engagement webhook-secret {name}")
+    return found
 
 
 @router.post("/webhooks/stripe/{engagement}", response_model=Received,
-             responses={400: {}, 404: {}, 413: {}})
+             responses={400: {}, 413: {}})
 async def receive(
-    engagement: str,
+    engagement: NamePath,
     request: Request,
     background: BackgroundTasks,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> Received | JSONResponse:
     db: Database = request.app.state.db
-    secrets = await run_in_threadpool(_secrets, db, request.app.state.settings, engagement)
     try:
         raw = await _read_capped(request, _limit(request))
     except BodyTooLarge as exc:
         return _error(413, exc.message, "Stripe events are far smaller; is this Stripe?")
+    secrets = await run_in_threadpool(_secrets, db, request.app.state.settings, engagement)
     try:
         verify_signature(raw, stripe_signature, secrets, tolerance=DEFAULT_TOLERANCE)
         envelope = parse_event(raw)
@@ -122,7 +137,7 @@ async def receive(
 
 
 @router.get("/webhooks/stripe/{engagement}/events", response_model=list[InboxEvent])
-def received_events(engagement: str, request: Request, _: Viewer,
+def received_events(engagement: NamePath, request: Request, _: Viewer,
                     since_seq: Annotated[int, Query(ge=0)] = 0,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[InboxEvent]:
     """Events the receiver stored for the engagement (bodies not included)."""
@@ -132,7 +147,7 @@ def received_events(engagement: str, request: Request, _: Viewer,
 
 
 @router.get("/webhooks/stripe/{engagement}/edges", response_model=list[EdgeHealth])
-def edges(engagement: str, request: Request, _: Viewer) -> list[EdgeHealth]:
+def edges(engagement: NamePath, request: Request, _: Viewer) -> list[EdgeHealth]:
     """Live health of the event-type → receiver edges of the integration map."""
     with request.app.state.db.session() as session:
         engagements.get(session, engagement)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from agents.wiring import knowledge_opener
 from agents.workspace import review_engagement
-from api.deps import Db, Engineer, Viewer
+from api.deps import Db, Engineer, IdPath, NamePath, Viewer
 from api.errors import Conflict
 from core import engagements
 from core.storage import Database
@@ -72,7 +72,7 @@ def _session(db: Database) -> Iterator[Session]:
 
 
 @router.get("/{engagement}", response_model=WorkspaceView, responses=_ERR)
-def get_workspace(engagement: str, db: Db, _: Viewer) -> WorkspaceView:
+def get_workspace(engagement: NamePath, db: Db, _: Viewer) -> WorkspaceView:
     with db.session() as session:
         engagements.get(session, engagement)
         return WorkspaceView(engagement=engagement,
@@ -83,7 +83,7 @@ def get_workspace(engagement: str, db: Db, _: Viewer) -> WorkspaceView:
 
 
 @router.get("/{engagement}/timeline", response_model=list[TimelineEntry], responses=_ERR)
-def get_timeline(engagement: str, db: Db, _: Viewer,
+def get_timeline(engagement: NamePath, db: Db, _: Viewer,
                  kind: Annotated[list[EntryKind] | None, Query()] = None
                  ) -> list[TimelineEntry]:
     with db.session() as session:
@@ -91,7 +91,7 @@ def get_timeline(engagement: str, db: Db, _: Viewer,
 
 
 @router.get("/{engagement}/search", response_model=list[SearchHit], responses=_ERR)
-def search_workspace(engagement: str, db: Db, _: Viewer,
+def search_workspace(engagement: NamePath, db: Db, _: Viewer,
                      q: Annotated[str, Query(min_length=1, max_length=500)],
                      limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[SearchHit]:
     with db.session() as session:
@@ -100,14 +100,14 @@ def search_workspace(engagement: str, db: Db, _: Viewer,
 
 
 @router.get("/{engagement}/decisions", response_model=list[Decision], responses=_ERR)
-def list_decisions(engagement: str, db: Db, _: Viewer) -> list[Decision]:
+def list_decisions(engagement: NamePath, db: Db, _: Viewer) -> list[Decision]:
     with db.session() as session:
         engagements.get(session, engagement)
         return store.list_decisions(session, engagement)
 
 
 @router.get("/{engagement}/adrs", response_model=list[AdrFile], responses=_ERR)
-def export(engagement: str, db: Db, _: Viewer) -> list[AdrFile]:
+def export(engagement: NamePath, db: Db, _: Viewer) -> list[AdrFile]:
     """Every decision rendered as a numbered markdown ADR (file name + content)."""
     with db.session() as session:
         engagements.get(session, engagement)
@@ -115,35 +115,35 @@ def export(engagement: str, db: Db, _: Viewer) -> list[AdrFile]:
 
 
 @router.post("/{engagement}/notes", response_model=Note, status_code=201, responses=_ERR)
-def add_note(engagement: str, body: NoteCreate, db: Db, who: Engineer) -> Note:
+def add_note(engagement: NamePath, body: NoteCreate, db: Db, who: Engineer) -> Note:
     with db.session() as session:
         return store.add_note(session, engagement, body, actor=who.actor)
 
 
 @router.post("/{engagement}/contacts", response_model=Contact, status_code=201,
              responses=_ERR)
-def add_contact(engagement: str, body: ContactCreate, db: Db, who: Engineer) -> Contact:
+def add_contact(engagement: NamePath, body: ContactCreate, db: Db, who: Engineer) -> Contact:
     with db.session() as session:
         return store.add_contact(session, engagement, body, actor=who.actor)
 
 
 @router.post("/{engagement}/decisions", response_model=Decision, status_code=201,
              responses=_ERR)
-def add_decision(engagement: str, body: DecisionCreate, db: Db, who: Engineer) -> Decision:
+def add_decision(engagement: NamePath, body: DecisionCreate, db: Db, who: Engineer) -> Decision:
     with _session(db) as session:
         return store.add_decision(session, engagement, body, actor=who.actor)
 
 
 @router.post("/{engagement}/decisions/{number}/accept", response_model=Decision,
              responses=_ERR)
-def accept_decision(engagement: str, number: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db,
+def accept_decision(engagement: NamePath, number: Annotated[int, Path(ge=1, le=2**31 - 1)], db: Db,
                     who: Engineer) -> Decision:
     with _session(db) as session:
         return store.accept_decision(session, engagement, number, actor=who.actor)
 
 
 @router.get("/{engagement}/review-items", response_model=list[ReviewItem], responses=_ERR)
-def list_review_items(engagement: str, db: Db, _: Viewer,
+def list_review_items(engagement: NamePath, db: Db, _: Viewer,
                       status: ReviewItemStatus | None = None) -> list[ReviewItem]:
     with db.session() as session:
         engagements.get(session, engagement)
@@ -152,7 +152,7 @@ def list_review_items(engagement: str, db: Db, _: Viewer,
 
 @router.post("/{engagement}/reviews", response_model=ReviewOut, status_code=201,
              responses=_ERR)
-def run_review(engagement: str, db: Db, who: Engineer) -> ReviewOut:
+def run_review(engagement: NamePath, db: Db, who: Engineer) -> ReviewOut:
     """Review the engagement's latest integration map; violations become review items."""
     result = review_engagement(db, engagement, actor=who.actor, knowledge=knowledge_opener(),
                                patterns=load_patterns(load_knowledge_settings().patterns_dir))
@@ -162,7 +162,7 @@ def run_review(engagement: str, db: Db, who: Engineer) -> ReviewOut:
 
 @router.post("/{engagement}/review-items/{item_id}/resolve", response_model=ReviewItem,
              responses=_ERR)
-def resolve_review_item(engagement: str, item_id: str, body: ResolveIn, db: Db,
+def resolve_review_item(engagement: NamePath, item_id: IdPath, body: ResolveIn, db: Db,
                         who: Engineer) -> ReviewItem:
     with _session(db) as session:
         item = reviews.get_item(session, item_id)

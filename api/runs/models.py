@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from core.redact import redact_value
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
 StreamMode = Literal["values", "updates", "messages", "messages-tuple", "custom", "events",
                      "debug", "tasks", "checkpoints"]
 TERMINAL: frozenset[str] = frozenset({"error", "success", "timeout", "interrupted"})
+
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+"""An id the client chooses (a thread id): bounded, and safe in a URL path and a log line."""
+
+
+def _secrets_only(value: Any) -> Any:
+    return redact_value(value, pii=False)
+
+
+UserInput = Annotated[dict[str, Any], AfterValidator(redact_value)]
+"""What a user typed (a ticket, a chat message, run options): secrets and PII are redacted
+here, at the door, so no checkpoint, run row, event or log ever holds them raw."""
+Metadata = Annotated[
+    dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Any],
+    Field(max_length=64, description="at most 64 keys of at most 64 characters"),
+    AfterValidator(redact_value)]
 
 
 class Assistant(BaseModel):
@@ -50,16 +69,15 @@ class Thread(BaseModel):
 class ThreadCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    thread_id: str | None = Field(default=None, min_length=1, max_length=64,
-                                  pattern=r"^[A-Za-z0-9_.:-]+$")
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    thread_id: ClientId | None = None
+    metadata: Metadata = Field(default_factory=dict)
     if_exists: Literal["raise", "do_nothing"] = "raise"
 
 
 class ThreadSearch(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None  # redacted like stored metadata, so it still matches
     status: ThreadStatus | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
@@ -107,7 +125,9 @@ class HistoryRequest(BaseModel):
 class Command(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    resume: Any = None
+    # a decision's message or edited args: secrets never belong there (PII may: an
+    # edited e-mail address is a legitimate edit)
+    resume: Annotated[Any, AfterValidator(_secrets_only)] = None
     goto: Any = None
     update: Any = None
 
@@ -118,13 +138,13 @@ class RunCreate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    assistant_id: str = Field(min_length=1, max_length=64)
-    input: dict[str, Any] | None = None
+    assistant_id: ClientId
+    input: UserInput | None = None
     command: Command | None = None
     stream_mode: StreamMode | list[StreamMode] = "values"
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    config: dict[str, Any] | None = None
-    context: dict[str, Any] | None = None
+    metadata: Metadata = Field(default_factory=dict)
+    config: UserInput | None = None
+    context: UserInput | None = None
     on_disconnect: Literal["cancel", "continue"] = "continue"
     multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] = "reject"
     if_not_exists: Literal["reject", "create"] = "reject"

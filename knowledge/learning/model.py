@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from core.redact import redact
 
 __all__ = ["Draft", "DraftKind", "DraftStatus", "Lesson"]
 
@@ -29,7 +31,10 @@ class Lesson(BaseModel):
     failure_mode: str | None = None
     category: str = "other"
     title: str = Field(min_length=5)
-    ticket: str = Field("", description="the user's words, PII already redacted")
+    # `fde learn propose --ticket` passes the user's words as typed: redacted here, before a
+    # draft (and the eval scenario it may become) stores them
+    ticket: Annotated[str, AfterValidator(redact)] = Field(
+        "", description="the user's words, secrets and PII redacted")
     explanation: str = ""
     cause: str = ""
     fix: str = ""

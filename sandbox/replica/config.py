@@ -36,6 +36,10 @@ class ReplicaConfig(BaseModel):
     """Everything a replica needs to start; `create_app(config)` reads nothing else."""
 
     db_path: Path
+    # Where POST /_replica/snapshot writes and /_replica/restore reads (nowhere else): its own
+    # folder, so a snapshot can never overwrite a file that shares the database's folder
+    # (`fde sandbox up` keeps the replica in FDE_DATA_DIR, beside fde.db and secret.key).
+    snapshot_dir: Path | None = None
     platform_account: str = PLATFORM_ACCOUNT
     api_version: str = API_VERSION
     faults: list[FaultRule] = Field(default_factory=list)
@@ -56,6 +60,11 @@ class ReplicaConfig(BaseModel):
     # The account's endpoint answers invoice.created with errors: Stripe then finalises
     # automatic drafts after 72 h instead of one hour after a 2xx.
     invoice_created_failing: bool = False
+
+    @property
+    def snapshots(self) -> Path:
+        """The snapshot folder: `snapshot_dir`, or `snapshots/` beside the database."""
+        return (self.snapshot_dir or Path(self.db_path).parent / "snapshots").resolve()
 
     @model_validator(mode="after")
     def _check(self) -> ReplicaConfig:

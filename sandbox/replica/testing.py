@@ -34,13 +34,15 @@ TEST_KEY = SANDBOX_API_KEY
 
 @dataclass
 class Admin:
-    """Thin client of the ``/_replica`` admin endpoints."""
+    """Thin client of the ``/_replica`` admin endpoints (writes need a key and JSON)."""
 
     url: str
+    api_key: str = TEST_KEY
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self.http = httpx.Client(base_url=self.url, timeout=30,
+                                 headers={"Authorization": f"Bearer {self.api_key}"})
 
     def _ok(self, response: httpx.Response) -> Any:
         response.raise_for_status()
@@ -97,6 +99,7 @@ class Admin:
             "data"]
 
     def save_snapshot(self, path: str | Path) -> None:
+        """`path`: a file in the replica's data dir (the folder of its database)."""
         self._ok(self.http.post("/_replica/snapshot", json={"path": str(path)}))
 
     def load_snapshot(self, path: str | Path) -> None:
@@ -115,7 +118,7 @@ class ReplicaHandle:
     admin: Admin = field(init=False)
 
     def __post_init__(self) -> None:
-        self.admin = Admin(self.url)
+        self.admin = Admin(self.url, self.api_key)
 
     def client(self, *, api_key: str | None = None, **options: Any) -> stripe.StripeClient:
         options.setdefault("max_network_retries", 0)

@@ -5,44 +5,16 @@ user DB and detectors give a diagnosis with evidence ids; `fde triage resume` is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from core.errors import ConfigError
 from tests.agents.tickets import TICKETS
+from tests.cli.inprocess import fde_in_process as _fde
+from tests.cli.inprocess import fresh_context as _fresh_context
 
 _ID = re.compile(r"\b(?:fnd|in|thr)_[A-Za-z0-9]{6,}\b")
-
-
-@contextmanager
-def _fresh_context() -> Iterator[None]:
-    """`cli.context` caches settings and the database per process: reset around the test so
-    the isolated data dir of this test is the one used."""
-    from cli import context
-
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    try:
-        yield
-    finally:
-        if context.database.cache_info().currsize:
-            context.database().dispose()
-        context.settings.cache_clear()
-        context.database.cache_clear()
-
-
-def _fde(*args: str, stdin: str | None = None) -> tuple[int, str]:
-    """The `fde` app in this process (a subprocess would pay the imports again)."""
-    from cli.main import app
-
-    result = CliRunner().invoke(app, list(args), input=stdin)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output
 
 
 def test_triage_on_the_served_demo_engagement(_isolated_env: Path, shared_tmp: Path):

@@ -64,3 +64,39 @@ def test_bad_input_is_a_clear_4xx(api, tmp_path):
     assert httpx.get(f"{url}/threads/{tid}", headers=viewer).status_code == 200
     cannot = httpx.post(f"{url}/threads", json={}, headers=viewer)
     assert cannot.status_code == 403 and "engineer role" in cannot.json()["detail"]
+
+
+def test_client_chosen_ids_and_metadata_keys_are_bounded(api):
+    """Ids a client picks (in paths and bodies) and metadata keys have a length limit: a
+    clear 422 naming the field, and nothing created."""
+    auth = bearer(api.db, "engineer")
+    url, long = api.url, "x" * 65
+
+    def refused(resp: httpx.Response, field: str) -> None:
+        assert resp.status_code == 422, resp.text
+        assert field in resp.json()["detail"] and "64" in resp.json()["detail"], resp.text
+
+    refused(httpx.post(f"{url}/threads/{long}/runs", headers=auth, json={
+        "assistant_id": "triage", "input": {"ticket": "hi"}, "if_not_exists": "create"}),
+        "path.thread_id")
+    refused(httpx.post(f"{url}/threads", headers=auth, json={"thread_id": long}),
+            "body.thread_id")
+    refused(httpx.post(f"{url}/threads", headers=auth, json={"metadata": {long: 1}}),
+            "body.metadata")
+    many = {f"k{i}": i for i in range(65)}
+    refused(httpx.post(f"{url}/threads", headers=auth, json={"metadata": many}),
+            "body.metadata")
+    tid = httpx.post(f"{url}/threads", json={}, headers=auth).json()["thread_id"]
+    refused(httpx.post(f"{url}/threads/{tid}/runs", headers=auth, json={
+        "assistant_id": "triage", "input": {"ticket": "hi"}, "metadata": {long: 1}}),
+        "body.metadata")
+    refused(httpx.post(f"{url}/threads/{tid}/runs", headers=auth, json={
+        "assistant_id": long, "input": {}}), "body.assistant_id")
+    refused(httpx.get(f"{url}/threads/{tid}/runs/{long}", headers=auth), "path.run_id")
+    refused(httpx.get(f"{url}/assistants/{long}", headers=auth), "path.assistant_id")
+    refused(httpx.get(f"{url}/escalations/{long}", headers=auth), "path.escalation_id")
+    refused(httpx.get(f"{url}/engagements/{long}", headers=auth), "path.name")
+    odd = httpx.get(f"{url}/threads/thr%20one", headers=auth)
+    assert odd.status_code == 422 and "path.thread_id" in odd.json()["detail"]
+    threads = httpx.post(f"{url}/threads/search", headers=auth, json={"limit": 100}).json()
+    assert [t["thread_id"] for t in threads] == [tid]  # nothing else was created

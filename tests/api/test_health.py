@@ -30,3 +30,11 @@ def test_openapi_schema_is_served():
     with ServerThread(app) as server:
         schema = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/healthz", "/info"} <= set(schema["paths"])
+
+
+def test_info_names_the_replica_it_was_moved_to(monkeypatch):
+    monkeypatch.setenv("FDE_REPLICA_PORT", "23456")
+    app = create_app(load_settings())
+    with ServerThread(app) as server:
+        info = httpx.get(f"{server.url}/info", headers=bearer(app.state.db, "viewer")).json()
+    assert info["stripe_api_base"] == "http://127.0.0.1:23456"

@@ -11,6 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from tests.api.api_helpers import bearer
 
 EXAMPLES = 4
+# A Stripe signature cannot be written in OpenAPI: every generated webhook is unsigned by
+# construction, and the receiver answers every one of them with the same documented 400
+# (an unknown engagement included, so names cannot be enumerated). Everything else about
+# that operation (no 5xx, documented answers, response schema) is still checked.
+UNSIGNABLE = {("POST", "/webhooks/stripe/{engagement}")}
 
 
 @pytest.mark.slow
@@ -27,7 +32,9 @@ def test_every_operation_answers_within_its_schema(api):
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case) -> None:  # noqa: ANN001
-            case.call_and_validate(headers=auth, timeout=20)
+            skip = (schemathesis.checks.positive_data_acceptance,) if (
+                case.method.upper(), case.path) in UNSIGNABLE else ()
+            case.call_and_validate(headers=auth, timeout=20, excluded_checks=list(skip))
 
         try:
             check()

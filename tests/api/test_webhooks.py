@@ -77,11 +77,12 @@ def test_rotation_header_with_several_v1_and_several_stored_secrets(client):
 
 
 @pytest.mark.parametrize("case", ["wrong_secret", "missing_header", "garbage_header", "stale",
-                                  "altered_byte"])
+                                  "future", "altered_byte"])
 def test_bad_signatures_are_rejected_and_nothing_is_stored(client, case):
     body = event("evt_bad")
     header = {"wrong_secret": sign(body, OTHER), "missing_header": None,
               "garbage_header": "nonsense", "stale": sign(body, timestamp=int(time.time()) - 301),
+              "future": sign(body, timestamp=int(time.time()) + 360),
               "altered_byte": sign(body)}[case]
     if case == "altered_byte":
         body = body.replace(b'"customer.created"', b'"customer.createe"')
@@ -91,11 +92,26 @@ def test_bad_signatures_are_rejected_and_nothing_is_stored(client, case):
     assert _rows(client) == []
 
 
-def test_unknown_engagement_is_404(client):
+def test_unknown_engagement_and_one_without_a_secret_answer_like_a_wrong_signature(client):
+    """Without a token nobody learns which engagement names exist: an unknown name, a name
+    without a signing secret and a real one with a forged signature get the same answer."""
+    add_engagement(client.app.state.db, client.app.state.settings, "nosecret", secrets=())
     body = event()
-    resp = _post(client, body, sign(body), url="/webhooks/stripe/nobody")
-    assert resp.status_code == 404
+    answers = [_post(client, body, sign(body, OTHER), url=f"/webhooks/stripe/{name}")
+               for name in ("nobody", "nosecret", "acme")]
+    assert {(a.status_code, a.text) for a in answers} == {
+        (400, answers[2].text)}, [a.text for a in answers]
+    assert "no v1 signature matches" in answers[0].json()["detail"]
+    # a correctly signed body for a name we do not know changes nothing either
+    assert _post(client, body, sign(body), url="/webhooks/stripe/nobody").text == answers[2].text
     assert _rows(client) == []
+
+
+def test_client_chosen_names_in_the_path_are_bounded(client):
+    body = event()
+    resp = _post(client, body, sign(body), url="/webhooks/stripe/" + "a" * 65)
+    assert resp.status_code == 422
+    assert "engagement" in resp.json()["detail"] and "64" in resp.json()["detail"]
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"object": "customer", "id": "x"}',

@@ -10,9 +10,15 @@ from tests.cli.test_bad_input import fde
 RK_TEST = "rk_test_" + "R3str1ct3d" * 3
 
 
+def _moved_replica(replica) -> dict[str, str]:
+    """Only the replica's port is set: the CLI finds Stripe there (no FDE_STRIPE_API_BASE)."""
+    return {"FDE_REPLICA_PORT": replica.url.rsplit(":", 1)[1]}
+
+
 def test_doctor_is_all_green_against_the_sandbox(replica):
-    result = fde("doctor", env={"FDE_STRIPE_API_BASE": replica.url})
+    result = fde("doctor", env=_moved_replica(replica))
     assert result.returncode == 0, result.stdout + result.stderr
+    assert replica.url in result.stdout
     lines = [line for line in result.stdout.splitlines() if line[:1] in "✓✗"]
     assert len(lines) == 6 and all(line.startswith("✓") for line in lines), result.stdout
     assert "answers as acct_" in result.stdout
@@ -36,7 +42,7 @@ def test_stripe_get_fetches_any_object_by_prefix_redacted(replica, stripe_client
     customer = stripe_client.v1.customers.create(params={"email": "ops@example.com"})
     endpoint = stripe_client.v1.webhook_endpoints.create(
         params={"url": "https://example.com/hook", "enabled_events": ["*"]})
-    env = {"FDE_STRIPE_API_BASE": replica.url}
+    env = _moved_replica(replica)
     got = fde("stripe", "get", customer.id, env=env)
     assert got.returncode == 0, got.stderr
     body = json.loads(got.stdout)

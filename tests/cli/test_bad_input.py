@@ -16,10 +16,11 @@ LIVE_KEY = "sk_live_" + "L1veK3y" * 4
 TEST_KEY = "sk_test_" + "T3stK3y" * 4
 
 
-def fde(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def fde(*args: str, env: dict[str, str] | None = None,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
     return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
-                          env=full_env, timeout=60)
+                          env=full_env, timeout=60, input=stdin)
 
 
 def assert_clear_failure(result: subprocess.CompletedProcess[str], *needles: str) -> None:

@@ -67,15 +67,15 @@ def test_due_work_runs_when_the_clock_passes_it(tmp_path):
 def test_snapshot_round_trip(replica, stripe_client, tmp_path):
     kept = stripe_client.v1.customers.create(params={"name": "Kept"})
     replica.admin.advance_clock(5 * DAY)
-    snap = tmp_path / "snap.sqlite"
-    replica.admin.save_snapshot(snap)
+    replica.admin.save_snapshot("snap.sqlite")  # in the replica's snapshot folder
+    assert (replica.config.snapshots / "snap.sqlite").is_file()
     stripe_client.v1.customers.create(params={"name": "After snapshot"})
     assert len(stripe_client.v1.customers.list().data) == 2
-    replica.admin.load_snapshot(snap)
+    replica.admin.load_snapshot("snap.sqlite")
     assert [c.id for c in stripe_client.v1.customers.list().data] == [kept.id]
-    # A fresh replica started on the snapshot file sees the same state and clock.
+    # A fresh replica beside it (same snapshot folder) loads the same state and clock.
     with running_replica(tmp_path / "copy.sqlite") as other:
-        other.admin.load_snapshot(snap)
+        other.admin.load_snapshot(replica.config.snapshots / "snap.sqlite")
         assert other.client().v1.customers.retrieve(kept.id).name == "Kept"
         assert other.admin.now() >= kept.created + 5 * DAY
 

@@ -2,9 +2,10 @@
 
 Verification is the SDK's (`stripe.WebhookSignature.verify_header`): HMAC-SHA256 over
 ``"{t}.{raw body}"``, constant-time comparison, any of several ``v1`` values accepted (Stripe
-signs with both secrets while one is being rolled), timestamp tolerance 300 s by default.
-We add only: several stored secrets per engagement (our side of a rotation), and typed
-errors the receiver turns into 400s.
+signs with both secrets while one is being rolled). We add: several stored secrets per
+engagement (our side of a rotation), a timestamp tolerance (300 s by default) in both
+directions — the SDK rejects only old timestamps, and a header dated in the future would
+outlive any tolerance — and typed errors the receiver turns into 400s.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import FdeError
 
-__all__ = ["DEFAULT_TOLERANCE", "BadSignature", "EventEnvelope", "MalformedEvent",
+__all__ = ["DEFAULT_TOLERANCE", "NO_MATCH", "BadSignature", "EventEnvelope", "MalformedEvent",
            "parse_event", "verify_signature"]
 
 DEFAULT_TOLERANCE = 300
@@ -51,37 +52,50 @@ class EventEnvelope(BaseModel):
     object_type: str | None = None
 
 
+NO_MATCH = ("signature verification failed: no v1 signature matches a signing secret of this "
+            "endpoint")
+"""The one answer to a signature that is not genuine. An unknown engagement and one without a
+secret answer exactly this too, so the receiver does not tell an unauthenticated caller which
+engagement names exist."""
+
+
 def verify_signature(payload: bytes, header: str | None, secrets: list[str], *,
                      tolerance: int = DEFAULT_TOLERANCE, now: float | None = None) -> None:
-    """Raises `BadSignature` unless `header` signs `payload` with one of `secrets`."""
+    """Raises `BadSignature` unless `header` signs `payload` with one of `secrets` at a time
+    within `tolerance` seconds of now, in the past or in the future."""
     if not header:
         raise BadSignature("missing Stripe-Signature header")
-    if not secrets:
-        raise BadSignature("no webhook signing secret is configured for this engagement",
-                           hint="add one with `fde engagement webhook-secret NAME`")
+    # The header's shape is checked before any secret is looked at, so a malformed header is
+    # answered the same way whatever the engagement.
+    ts = _timestamp(header)
+    if not any(part.strip().startswith("v1=") for part in header.split(",")):
+        raise BadSignature("the Stripe-Signature header has no v1= signature")
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise BadSignature("the body is not UTF-8") from None
-    last = "no signature matched"
-    for secret in secrets:
-        try:
-            _verify(text, header, secret, tolerance, now)
-            return
-        except stripe.SignatureVerificationError as exc:
-            last = str(exc.user_message or exc)
-    raise BadSignature(f"signature verification failed: {last}")
+    if not any(_matches(text, header, secret) for secret in secrets):
+        raise BadSignature(NO_MATCH)
+    # Only a genuine signature gets a precise reason: a stale or future timestamp.
+    clock = time.time() if now is None else now
+    if tolerance and ts < clock - tolerance:
+        raise BadSignature(f"timestamp {ts} is {clock - ts:.0f} s in the past, outside the "
+                           f"{tolerance} s tolerance (a replayed or delayed delivery)")
+    if tolerance and ts > clock + tolerance:
+        raise BadSignature(f"timestamp {ts} is {ts - clock:.0f} s in the future, outside the "
+                           f"{tolerance} s tolerance (the sender's clock is ahead, or the "
+                           "header was dated ahead to outlive the tolerance)",
+                           hint="check that both sides' clocks are synchronised (NTP)")
 
 
-def _verify(text: str, header: str, secret: str, tolerance: int, now: float | None) -> None:
-    # The SDK checks the HMAC (constant time, any v1); the tolerance is checked here against
-    # an injectable clock, so replays and tests can verify "as of" a time without patching.
-    stripe.WebhookSignature.verify_header(text, header, secret, tolerance=None)
-    if tolerance:
-        ts = _timestamp(header)
-        if ts < (time.time() if now is None else now) - tolerance:
-            raise BadSignature(f"timestamp {ts} is outside the {tolerance} s tolerance "
-                               "(a replayed or delayed delivery)")
+def _matches(text: str, header: str, secret: str) -> bool:
+    # The SDK checks the HMAC (constant time, any v1); the tolerance is checked by the caller
+    # against an injectable clock, in both directions (the SDK only looks at the past).
+    try:
+        stripe.WebhookSignature.verify_header(text, header, secret, tolerance=None)
+    except stripe.SignatureVerificationError:
+        return False
+    return True
 
 
 def _timestamp(header: str) -> int:

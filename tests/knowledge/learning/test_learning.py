@@ -118,3 +118,15 @@ def test_cli_propose_from_a_resolved_escalation_and_approve(
                    str(library))
     assert approved.exit_code == 0, approved.output
     assert [p.failure_modes for p in load_patterns(library)] == [["FM-17"]]
+
+
+def test_a_lessons_ticket_is_redacted_before_any_draft_stores_it(db: Database) -> None:
+    """`fde learn propose --ticket` passes the user's words as typed (issue 19.3)."""
+    typed = ("sk_live_" + "Q7w" * 8 + " leaked; write to jane.doe@example.com, card "
+             "4242 4242 4242 4242")
+    lesson = Lesson.model_validate({**LESSON.model_dump(), "source": "escalation:esc_43",
+                                    "ticket": typed})
+    assert lesson.ticket == "sk_live_…wQ7w leaked; write to <email>, card <card>"
+    with db.session() as s:
+        draft = propose(s, "scenario", lesson, actor="cli:test")
+    assert "jane.doe" not in draft.body and "Q7wQ7wQ7w" not in draft.body

@@ -149,8 +149,10 @@ class Cast:
 
 # -- the replica's clock -------------------------------------------------------------------
 class ReplicaClock:
-    def __init__(self, api_base: str) -> None:
-        self.http = httpx.Client(base_url=api_base, timeout=120)
+    def __init__(self, api_base: str, api_key: str) -> None:
+        # the replica's admin writes take the same key as its API
+        self.http = httpx.Client(base_url=api_base, timeout=120,
+                                 headers={"Authorization": f"Bearer {api_key}"})
 
     def now(self) -> int:
         answer = self.http.get("/_replica/clock")
@@ -274,13 +276,13 @@ class ReplicaStory:
     """72 days of Fernhill on the replica; see the module docstring."""
 
     def __init__(self, client: stripe.StripeClient, conn: Connection, api_base: str,
-                 seed: int, plant: bool) -> None:
+                 api_key: str, seed: int, plant: bool) -> None:
         self.client = client
         self.conn = conn
         self.seed = seed
         self.plant = plant
         self.rng = random.Random(f"fernhill:{seed}")
-        self.clock = ReplicaClock(api_base)
+        self.clock = ReplicaClock(api_base, api_key)
         self.release = fh.Release()
         self.handler = fh.WebhookHandler(conn, self.release, packs=self._packs_live)
         self.endpoint = Endpoint(client, self.handler, random.Random(f"fernhill:wire:{seed}"))
@@ -1450,7 +1452,7 @@ def build(*, api_base: str, api_key: str, db_url: str, seed: int, plant: bool,
         with engine.begin() as conn:
             fh.apply_schema(conn)
             if server == "replica":
-                key = ReplicaStory(client, conn, api_base, seed, plant).run()
+                key = ReplicaStory(client, conn, api_base, api_key, seed, plant).run()
             elif server == "localstripe":
                 key = LocalstripeStory(client, conn, seed, plant).run()
             else:

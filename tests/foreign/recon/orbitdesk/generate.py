@@ -140,7 +140,9 @@ class Billing:
         self.base = api_base.rstrip("/")
         self.c = stripe.StripeClient(api_key, base_addresses={"api": self.base},
                                      max_network_retries=0)
-        self.http = httpx.Client(base_url=self.base, timeout=60)
+        # the replica's admin writes (its clock) take the same key as its API
+        self.http = httpx.Client(base_url=self.base, timeout=60,
+                                 headers={"Authorization": f"Bearer {api_key}"})
         self.products: dict[str, str] = {}       # slug -> prod id
         self.slug_of_product: dict[str, str] = {}
         self.prices: dict[tuple[str, str], str] = {}
