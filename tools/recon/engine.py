@@ -15,10 +15,12 @@ import polars as pl
 from pydantic import BaseModel, TypeAdapter
 
 from core.ids import new_id
+from tools.recon.align import align
 from tools.recon.bridge import bridge_statements, decide_verdict
 from tools.recon.classify import EntityContext, classify_entity
 from tools.recon.entitlements import classify_entitlements
 from tools.recon.gaps import find_webhook_gaps
+from tools.recon.grants import resolve_grants, unapplied_payments
 from tools.recon.mapping import Mapping
 from tools.recon.match import applied_states, fallback_match, remote_duplicates
 from tools.recon.models import Discrepancy, ReconRun
@@ -26,6 +28,7 @@ from tools.recon.payouts import find_payout_breaks
 from tools.recon.repair import propose_fields
 from tools.recon.rules import DISC_SCHEMA
 from tools.recon.stripe_frames import OBJECT_FIELDS, _empty
+from tools.recon.stripe_paths import ObjectSource
 
 __all__ = ["ReconInput", "ReconOptions", "ReconResult", "reconcile", "to_run"]
 
@@ -44,6 +47,7 @@ class ReconInput:
     stripe: dict[str, pl.DataFrame]  # entity → Stripe-side frame (stripe_frames.entity_frames)
     objects: dict[str, pl.DataFrame]  # object type → fixed extraction (object_frames)
     local: dict[str, pl.DataFrame]  # entity → user-side frame (adapter)
+    source: ObjectSource | None = None  # raw snapshot frames, for v2 `granted_by` joins
     complete: bool = True
     incomplete_reasons: list[str] = field(default_factory=list)
 
@@ -68,13 +72,14 @@ def _objects(objects: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResult:
     opts = options or ReconOptions()
     objects = _objects(inp.objects)
-    processed = inp.local.get("processed_event")
+    log = inp.mapping.event_log()
+    processed = inp.local.get(log[0]) if log else None
     events = objects["event"]
     parts: list[pl.DataFrame] = []
     compared: dict[str, int] = {}
     local = dict(inp.local)
     for name, spec in inp.mapping.entities.items():
-        if not spec.stripe_object or not spec.key or name == "processed_event":
+        if spec.kind != "mirror" or (log and name == log[0]):
             continue
         if name not in inp.stripe or name not in local:
             continue
@@ -83,6 +88,8 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
         amount = next((m for m in ("amount", "total", "amount_received") if m in money), None)
         local[name], review = fallback_match(stripe, local[name], amount=amount,
                                              threshold=opts.fallback_threshold)
+        if inp.mapping.version >= 2:  # Stripe words, conditions, tolerances (v2 only)
+            stripe, local[name] = align(spec, stripe, local[name])
         state = "payment_status" if spec.stripe_object == "checkout.session" else "status"
         ctx = EntityContext(
             expected_livemode=opts.expected_livemode, check_orphans=opts.check_orphans,
@@ -94,9 +101,15 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
         rows, n = classify_entity(name, spec, stripe, local[name], ctx)
         compared[name] = n
         parts.append(rows)
-    if "entitlement" in local:
-        parts.append(classify_entitlements(local["entitlement"], objects))
-        compared["entitlement"] = local["entitlement"].height
+    for name, grants in _entitlements(inp, local).items():
+        parts.append(classify_entitlements(grants, objects))
+        compared[name] = grants.height
+        spec = inp.mapping.entities[name]
+        if spec.granted_by and inp.source is not None:
+            recorded = {i for n, e in inp.mapping.by_role("mirror").items()
+                        if e.stripe_object == "payment_intent" and n in local
+                        for i in local[n]["stripe_id"].drop_nulls().to_list()}
+            parts.append(unapplied_payments(name, spec, grants, inp.source, recorded))
     parts.append(find_webhook_gaps(events, processed, objects["webhook_endpoint"],
                                    min_run=opts.gap_min_run,
                                    grace_seconds=opts.gap_grace_seconds))
@@ -106,6 +119,22 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     bridge = bridge_statements(inp.stripe, local, disc, inp.mapping)
     return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
                        complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
+
+
+def _entitlements(inp: ReconInput, local: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Entitlement frames with their sources: v1 the `entitlement` entity's source_id
+    column, v2 every `role: entitlement` (sources found through `granted_by`)."""
+    if inp.mapping.version < 2:
+        return {"entitlement": local["entitlement"]} if "entitlement" in local else {}
+    out = {}
+    for name, spec in inp.mapping.by_role("entitlement").items():
+        if name not in local:
+            continue
+        grants = local[name]
+        if spec.granted_by and inp.source is not None:
+            grants = resolve_grants(name, spec, grants, inp.source)
+        out[name] = grants
+    return out
 
 
 def _values(raw: str | None, fields: list[str]) -> dict:

@@ -54,7 +54,7 @@ def classify_entitlements(ent: pl.DataFrame, objects: dict[str, pl.DataFrame]) -
             .join(_payments(objects), on="pi", how="left"))
     dup_rank = pl.int_range(pl.len()).over(["source_id", "feature"],
                                            order_by="local_key")
-    rows = rows.with_columns(_dup=dup_rank > 0)
+    rows = rows.with_columns(_dup=(dup_rank > 0) & pl.col("source_id").is_not_null())
     is_sub = pl.col("source_type") == "subscription"
     found = pl.when(is_sub).then(pl.col("sub_status").is_not_null()).when(
         pl.col("source_id").str.starts_with("cs_")).then(pl.col("cs_status").is_not_null()

@@ -272,7 +272,11 @@ class Mapping(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _version_keys(cls, data: Any) -> Any:
-        """A v2 key in a v1 file is a mistake to name, not a silent no-op."""
+        """A v2 key in a v1 file is a mistake to name, not a silent no-op; a v2 mirror with
+        money gets its currency compared (`currency`, every Stripe amount has one)."""
+        if isinstance(data, dict) and data.get("version") == 2:
+            return {**data, "entities": {n: _with_currency(e) for n, e in
+                                         (data.get("entities") or {}).items()}}
         if not isinstance(data, dict) or data.get("version") != 1:
             return data
         for name, entity in (data.get("entities") or {}).items():
@@ -335,6 +339,23 @@ class Mapping(_Strict):
             if entity.stripe_object == object_type and entity.key:
                 return name, entity
         return None
+
+
+def _with_currency(entity: Any) -> Any:
+    if not isinstance(entity, dict) or not entity.get("stripe_object") or not entity.get("key"):
+        return entity
+    fields = entity.get("fields")
+    if not isinstance(fields, dict) or "currency" in fields:
+        return entity
+    columns = [spec.get("currency") for spec in fields.values()
+               if isinstance(spec, dict) and spec.get("type") == "money"]
+    mapped = {spec if isinstance(spec, str) else spec.get("column")
+              for spec in fields.values() if isinstance(spec, str | dict)}
+    column = next((c for c in columns if isinstance(c, str) and "." not in c), None)
+    if column is None or column in mapped:
+        return entity
+    return {**entity, "fields": {**fields, "currency": {"column": column,
+                                                        "stripe": "currency"}}}
 
 
 def _describe(exc: ValidationError) -> str:
