@@ -135,3 +135,20 @@ def round_minor(value: Decimal, currency: str, *, rounding: str = ROUND_HALF_EVE
     """
     exp = exponent(currency)
     return int(value.scaleb(exp).quantize(Decimal(1), rounding=rounding))
+
+
+def charge_step(currency: str) -> int:
+    """The smallest chargeable step in minor units: Stripe refuses a three-decimal amount
+    whose last digit is not 0 (https://docs.stripe.com/currencies#three-decimal)."""
+    return 10 if exponent(currency) == 3 else 1
+
+
+def chargeable(amount: int, currency: str) -> bool:
+    return amount % charge_step(currency) == 0
+
+
+def round_charge(value: Decimal, currency: str, *, rounding: str = ROUND_HALF_EVEN) -> int:
+    """Like `round_minor`, but to an amount Stripe will charge (154.312 BHD → 154.310)."""
+    step = charge_step(currency)
+    steps = value.scaleb(exponent(currency)) / step
+    return int(steps.quantize(Decimal(1), rounding=rounding)) * step
