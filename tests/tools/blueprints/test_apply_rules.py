@@ -108,3 +108,25 @@ def test_config_rows_and_items_are_recorded(ctx, db, converge) -> None:
         who = conn.execute(text("SELECT updated_by FROM blueprint_settings")).scalar_one()
     assert rows == [("setting:dunning:standard-dunning", "create", "done")]
     assert who == "eng:ana"
+
+
+def test_sub_minor_unit_prices_use_unit_amount_decimal(replica, ctx, converge) -> None:
+    """0.035 EUR and 2.5 JPY a call: Stripe takes them as unit_amount_decimal (3.5 cents,
+    2.5 yen), and a re-plan finds them unchanged."""
+    data = {"kind": "catalog", "name": "per-call", "products": [{
+        "id": "prod_fde_calls", "name": "API calls", "prices": [
+            {"lookup_key": "calls_eur", "currency": "eur", "unit_amount": "0.035",
+             "recurring": {"interval": "month"}},
+            {"lookup_key": "calls_jpy", "currency": "jpy", "unit_amount": "2.5",
+             "recurring": {"interval": "month"}},
+            {"lookup_key": "calls_tiered", "currency": "usd", "tiers_mode": "graduated",
+             "tiers": [{"up_to": 1000, "unit_amount": "0.0125", "flat_amount": "5.00"},
+                       {"up_to": "inf", "unit_amount": "0.01"}],
+             "recurring": {"interval": "month"}}]}]}
+    loaded = _loaded(data, ctx)
+    converge(loaded, ctx)
+    prices = {p["lookup_key"]: p for p in ctx.gateway.list_all("/v1/prices", {})}
+    assert prices["calls_eur"]["unit_amount_decimal"] == "3.5"
+    assert prices["calls_eur"]["unit_amount"] is None
+    assert prices["calls_jpy"]["unit_amount_decimal"] == "2.5"
+    assert not make_plan(loaded, ctx).changes
