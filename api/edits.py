@@ -28,10 +28,17 @@ OnAccount = Callable[[list[str]], None]
 """Looks ids up on the engagement's account; raises PermissionDenied naming any it lacks."""
 
 
+def _no_lookup(ids: list[str]) -> None:
+    raise PermissionDenied(f"{ids[0]} cannot be looked up here: only objects the run "
+                           "returned may be edited in")
+
+
 @dataclass(frozen=True)
 class EditScope:
-    returned: frozenset[str]  # ids the run's tools returned
-    on_account: OnAccount
+    """Without a runtime (a bare `escalations.decide`), an edit keeps to the proposal."""
+
+    returned: frozenset[str] = frozenset()  # ids the run's tools returned
+    on_account: OnAccount = _no_lookup
 
 
 def _strings(value: Any) -> Iterator[str]:

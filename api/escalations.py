@@ -291,7 +291,8 @@ class Decided(BaseModel):
 
 
 def decide(session: Session, escalation_id: str, who: Principal, decision: DecisionIn, *,
-           settings: Settings, scope: EditScope, final_only: bool = False) -> Decided:
+           settings: Settings, scope: EditScope | None = None,
+           final_only: bool = False) -> Decided:
     """``final_only``: refuse (409, nothing recorded) a decision that would only be the
     first of two approvals — the runs API cannot answer "recorded, wait for another"."""
     view = _view(_row(session, escalation_id, lock=True))
@@ -302,7 +303,7 @@ def decide(session: Session, escalation_id: str, who: Principal, decision: Decis
         # a second approval is exactly what the claimer waits for: it is never blocked
         raise Conflict(f"escalation {escalation_id} is claimed by {view.claimed_by}",
                        hint="only the engineer holding the claim may decide until it expires")
-    checked = _check(view, decision, scope)
+    checked = _check(view, decision, scope or EditScope())
     answer = checked | {"actor": who.actor}
     approvals = list(view.approvals)
     money = decision.type in ("approve", "edit") and _is_money(view, answer["action"])
