@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 from sqlalchemy import text
 
-from core import audit
+from core import audit, engagements
+from core.engagements import EngagementCreate
+from core.secrets import SecretBox
 from tests.tools.blueprints.conftest import changes, example
 from tools.blueprints import (
     ApprovalRequired,
@@ -15,6 +19,7 @@ from tools.blueprints import (
     parse_blueprint,
 )
 from tools.blueprints.loader import LoadedBlueprint
+from tools.workspace.timeline import timeline
 
 _CATALOG = {"kind": "catalog", "name": "t", "products": [{
     "id": "prod_fde_test", "name": "Test", "prices": [
@@ -48,6 +53,16 @@ def test_approval_binds_to_the_reviewed_plan(replica, ctx) -> None:
         apply_plan(loaded, ctx, approval=approval.token)
 
 
+def _timeline_entry(db, engagement: str):
+    with db.session() as session:
+        if not any(e.name == engagement for e in engagements.list_all(session)):
+            box = SecretBox(Fernet.generate_key())
+            engagements.add(session, box, EngagementCreate(
+                name=engagement, stripe_key=SecretStr("sk_test_" + "T" * 24)), actor="test")
+        [entry] = timeline(session, engagement, kinds={"blueprint_apply"})
+    return entry
+
+
 def test_interrupted_apply_resumes_without_duplicates(replica, ctx, db) -> None:
     loaded = _loaded(_CATALOG, ctx)
     plan = make_plan(loaded, ctx)
@@ -57,6 +72,9 @@ def test_interrupted_apply_resumes_without_duplicates(replica, ctx, db) -> None:
         apply_plan(loaded, ctx, approval=approval.token)
     assert [p["id"] for p in ctx.gateway.list_all("/v1/products")] == ["prod_fde_test"]
     assert list(ctx.gateway.list_all("/v1/prices")) == []
+    entry = _timeline_entry(db, ctx.engagement)  # it says failed, not "applied"
+    assert (entry.title, entry.status) == ("blueprint t apply failed", "failed")
+    assert entry.body == "1 done, 1 failed"
     replica.admin.clear_faults()
 
     report = apply_plan(loaded, ctx, approval=approval.token)
@@ -64,8 +82,11 @@ def test_interrupted_apply_resumes_without_duplicates(replica, ctx, db) -> None:
     assert report.applied == ["price:t_monthly_eur", "price:t_setup_gbp"]
     assert len(list(ctx.gateway.list_all("/v1/prices"))) == 2
     assert make_plan(loaded, ctx).changes == []
+    entry = _timeline_entry(db, ctx.engagement)
     with db.session() as session:
-        actions = [(e.action, e.target, e.actor) for e in audit.entries(session)]
+        actions = [(e.action, e.target, e.actor) for e in audit.entries(session)
+                   if e.action.startswith("blueprint.")]
+    assert (entry.title, entry.body) == ("blueprint t applied", "3 done")
     assert sorted(actions) == sorted([
         ("blueprint.approve", "blueprint:t", "eng:ana"),
         ("blueprint.create", "product:prod_fde_test", "eng:ana"),
