@@ -13,6 +13,7 @@ from core.secrets import SecretBox
 from tests.tools.blueprints.conftest import changes, example
 from tools.blueprints import (
     ApprovalRequired,
+    BlueprintInvalid,
     apply_plan,
     approve_plan,
     make_plan,
@@ -48,7 +49,8 @@ def test_approval_binds_to_the_reviewed_plan(replica, ctx) -> None:
         approve_plan(ctx, plan, approver="eng:ana", digest="0" * 16)
     approval = approve_plan(ctx, plan, approver="eng:ana", digest=plan.digest)
     # the account changes between review and apply: the approval no longer covers it
-    replica.client().v1.products.create(params={"id": "prod_fde_test", "name": "Other"})
+    replica.client().v1.products.create(params={"id": "prod_fde_test", "name": "Other",
+                                                "metadata": {"fde_blueprint": "t"}})
     with pytest.raises(ApprovalRequired, match="no longer matches the approved plan"):
         apply_plan(loaded, ctx, approval=approval.token)
 
@@ -151,3 +153,39 @@ def test_sub_minor_unit_prices_use_unit_amount_decimal(replica, ctx, converge) -
     assert prices["calls_eur"]["unit_amount"] is None
     assert prices["calls_jpy"]["unit_amount_decimal"] == "2.5"
     assert not make_plan(loaded, ctx).changes
+
+
+def test_a_lookup_key_on_a_price_it_does_not_manage_is_refused_until_imported(
+        replica, ctx, converge) -> None:
+    """The key already sits on another product's price that backs a live subscription:
+    planning names it and what uses it instead of planning to deactivate it."""
+    client = replica.client()
+    legacy = client.v1.products.create(params={"name": "Legacy Pro"})
+    price = client.v1.prices.create(params={
+        "product": legacy.id, "currency": "eur", "unit_amount": 900,
+        "recurring": {"interval": "month"}, "lookup_key": "t_monthly_eur"})
+    customer = client.v1.customers.create(params={"email": "c@example.com"})
+    pm = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    sub = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": price.id}],
+        "default_payment_method": pm.id})
+    loaded = _loaded(_CATALOG, ctx)
+    with pytest.raises(BlueprintInvalid) as err:
+        make_plan(loaded, ctx)
+    assert f"'t_monthly_eur' belongs to price {price.id} on product {legacy.id}" in str(err.value)
+    assert f"1 active subscription(s), e.g. {sub.id}" in str(err.value)
+    assert "imports:" in err.value.hint
+    assert client.v1.prices.retrieve(price.id).active  # nothing was written
+
+    adopted = _loaded({**_CATALOG, "imports": [{"id": price.id,
+                                                "lookup_key": "t_monthly_eur"}]}, ctx)
+    plan = make_plan(adopted, ctx)
+    assert ("price:t_monthly_eur", "replace") in [(i.key, i.action) for i in plan.items]
+
+
+def test_an_existing_product_it_does_not_manage_is_refused_until_imported(replica, ctx) -> None:
+    replica.client().v1.products.create(params={"id": "prod_fde_test", "name": "Theirs"})
+    with pytest.raises(BlueprintInvalid, match="prod_fde_test already exists"):
+        make_plan(_loaded(_CATALOG, ctx), ctx)
+    plan = make_plan(_loaded({**_CATALOG, "imports": [{"id": "prod_fde_test"}]}, ctx), ctx)
+    assert ("product:prod_fde_test", "update") in [(i.key, i.action) for i in plan.items]
