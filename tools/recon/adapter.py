@@ -119,13 +119,39 @@ class UserSystem:
         if unknown:
             raise MappingError(f"the mapping defines no entity {', '.join(map(repr, unknown))}")
         # refs (and currencies read through them) need their target's rows
-        needed = set(names)
-        for name in names:
-            needed |= {f.entity for f in self.mapping.entities[name].fields.values()
-                       if f.type == "ref" and f.entity}
+        needed, todo = set(), list(names)
+        while todo:
+            name = todo.pop()
+            if name not in needed:
+                needed.add(name)
+                todo += [f.entity for f in self.mapping.entities[name].fields.values()
+                         if f.type == "ref" and f.entity]
         raw = {n: self._read(self.mapping.entities[n], primary[n]) for n in needed}
         self.excluded, self.warnings = {}, []
-        return {n: self._frame(n, self.mapping.entities[n], raw) for n in names}
+        kept: dict[str, list[bool]] = {}
+        return {n: self._frame(n, self.mapping.entities[n], raw, kept) for n in names}
+
+    def _kept(self, name: str, raw: dict[str, RawTable], kept: dict[str, list[bool]],
+              seen: frozenset[str] = frozenset()) -> list[bool]:
+        """Rows `where` keeps; a row whose ref points at a row left out is left out too
+        (an archived workspace's subscriptions are ignored with it)."""
+        if name in kept:
+            return kept[name]
+        entity = self.mapping.entities[name]
+        table = raw[name]
+        keep = _where(name, entity, table.frame, "where", entity.where)
+        for spec in entity.fields.values():
+            target = spec.entity
+            if spec.type != "ref" or not target or target in seen or target == name:
+                continue
+            mask = self._kept(target, raw, kept, seen | {name})
+            if all(mask):
+                continue
+            out = {r["_pk"] for r, k in zip(raw[target].rows, mask, strict=True) if not k}
+            keep = [k and (r[spec.column] is None or str(r[spec.column]) not in out)
+                    for r, k in zip(table.rows, keep, strict=True)]
+        kept[name] = keep
+        return keep
 
     def _read(self, entity: EntitySpec, pk: list[str]) -> RawTable:
         meta = MetaData()
@@ -148,9 +174,11 @@ class UserSystem:
                             strict=False) for c in [*columns, "_pk"]]
         return RawTable(pl.DataFrame(series), dicts)
 
-    def _frame(self, name: str, entity: EntitySpec, raw: dict[str, RawTable]) -> pl.DataFrame:
+    def _frame(self, name: str, entity: EntitySpec, raw: dict[str, RawTable],
+               kept: dict[str, list[bool]]) -> pl.DataFrame:
         table = raw[name]
-        keep = _where(name, entity, table.frame, "where", entity.where)
+        keep = self._kept(name, raw, kept) if self.mapping.version >= 2 else [True] * len(
+            table.rows)
         rows = [r for r, k in zip(table.rows, keep, strict=True) if k]
         if entity.key:
             self.excluded[name] = [str(r[entity.key]) for r, k in zip(table.rows, keep,

@@ -8,6 +8,8 @@ classifier compares them.
   not list stays as written and differs.
 - `when` without `otherwise`: where the condition is false the field is not compared.
 - `tolerance`: numbers (timestamps, amounts) within it agree.
+- `stripe_where`: an object outside it is dropped unless the table holds it (then it is
+  compared like any other: a row pointing at an object exists, it is no orphan).
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ __all__ = ["align"]
 
 def align(spec: EntitySpec, stripe: pl.DataFrame,
           local: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if "_expected" in stripe.columns:  # outside stripe_where and not held locally: not ours
+        held = local["stripe_id"].drop_nulls().implode() if "stripe_id" in local.columns \
+            else pl.Series([], dtype=pl.String).implode()
+        stripe = stripe.filter(pl.col("_expected") | pl.col("stripe_id").is_in(held)
+                               ).drop("_expected")
     skips = [c for c in stripe.columns if c.startswith("_skip_")]
     fields = [f for f, s in spec.fields.items() if f in stripe.columns and f in local.columns
               and (s.values or s.tolerance or f"_skip_{f}" in skips)]

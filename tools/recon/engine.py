@@ -78,6 +78,7 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     parts: list[pl.DataFrame] = []
     compared: dict[str, int] = {}
     local = dict(inp.local)
+    theirs = dict(inp.stripe)  # after alignment: only the objects each table mirrors
     for name, spec in inp.mapping.entities.items():
         if spec.kind != "mirror" or (log and name == log[0]):
             continue
@@ -90,6 +91,7 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
                                              threshold=opts.fallback_threshold)
         if inp.mapping.version >= 2:  # Stripe words, conditions, tolerances (v2 only)
             stripe, local[name] = align(spec, stripe, local[name])
+            theirs[name] = stripe
         state = "payment_status" if spec.stripe_object == "checkout.session" else "status"
         ctx = EntityContext(
             expected_livemode=opts.expected_livemode, check_orphans=opts.check_orphans,
@@ -116,7 +118,7 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     if "balance_transaction" in inp.objects:  # fetched per payout (?payout=), when available
         parts.append(find_payout_breaks(objects["payout"], inp.objects["balance_transaction"]))
     disc = pl.concat(parts) if parts else pl.DataFrame(schema=DISC_SCHEMA)
-    bridge = bridge_statements(inp.stripe, local, disc, inp.mapping)
+    bridge = bridge_statements(theirs, local, disc, inp.mapping)
     return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
                        complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
 

@@ -97,8 +97,9 @@ def resolve_grants(name: str, spec: EntitySpec, grants: pl.DataFrame,
         if rule.within:
             hit = hit.filter((pl.col("_g") - pl.col("_t")).abs() <= rule.within.seconds)
         pays = pl.col("_status").is_in(list(_PAYS.get(rule.stripe_object, ())))
-        pairs.append(hit.select(
-            "local_key", "_src", pl.lit(rule.stripe_object).alias("_type"),
+        pairs.append(hit.join(grants.select("local_key", pl.col("active").fill_null(False)
+                                            .alias("_active")), on="local_key").select(
+            "local_key", "_active", "_src", pl.lit(rule.stripe_object).alias("_type"),
             pl.concat_str([pl.col(f"_m_{k}") for k in keys], separator="\x1f").alias("_key"),
             pays.alias("_pays"), (pl.col("_g") - pl.col("_t")).abs().alias("_dt"),
             "_created"))
@@ -111,8 +112,9 @@ def _assign(pairs: pl.DataFrame | None) -> pl.DataFrame:
                                  "source_id": pl.String})
     if pairs is None or pairs.is_empty():
         return empty
-    ranked = pairs.sort(["_pays", "_dt", "_created", "local_key"],
-                        descending=[True, False, True, False], nulls_last=True)
+    # grants in force choose first: a revoked row must not take the source a live one needs
+    ranked = pairs.sort(["_active", "_pays", "_dt", "_created", "local_key"],
+                        descending=[True, True, False, True, False], nulls_last=True)
     done: dict[str, tuple[str, str]] = {}
     taken: set[tuple[str, str]] = set()
     best: dict[str, tuple[str, str]] = {}

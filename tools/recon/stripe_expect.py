@@ -1,8 +1,9 @@
 """The Stripe side of one version 2 entity: which objects the table mirrors and what each
 compared field should hold.
 
-- `stripe_where` keeps the objects the table mirrors (only course-pack PaymentIntents, only
-  finalized subscription invoices); the rest are never reported missing;
+- `stripe_where` marks the objects the table mirrors (only course-pack PaymentIntents, only
+  finalized subscription invoices) in `_expected`: the rest are never reported missing, but
+  one the table does hold is still compared (tools/recon/align.py);
 - a field's value is its `stripe` path, or its `expect` expression over the object's paths
   and its `stripe_related` aggregates (a local status derived from several Stripe fields);
 - `when` limits a field to the objects where it holds: elsewhere the field expects its
@@ -71,22 +72,29 @@ def v2_entity_frame(name: str, entity: EntitySpec, source: ObjectSource,
     cols = path_frame(frame, paths, source) if frame.height else _empty(paths)
     for values in related.values():
         cols = cols.join(values, on="id", how="left")
-    if "_filter" in exprs:
-        cols = cols.filter(exprs["_filter"].evaluate(cols).fill_null(False))
     out = [pl.col("id").alias("stripe_id")] + [
         pl.col(c) for c in ("account", "livemode", "created", "deleted") if c in cols.columns]
     for fname, spec in fields.items():
         value = _cast(exprs[fname].expr, spec)
+        skip = None
         if spec.when:
             cond = exprs[f"_when_{fname}"].expr.fill_null(False)
             if spec.has_otherwise:
                 other = pl.lit(spec.otherwise)
                 value = pl.when(cond).then(value).otherwise(_cast(other, spec))
             else:
-                out.append((~cond).alias(f"_skip_{fname}"))
+                skip = ~cond
+        if spec.expect is not None and "_filter" in exprs:
+            # a derivation describes the objects the table mirrors, not one it merely holds
+            outside = ~exprs["_filter"].expr.fill_null(False)
+            skip = outside if skip is None else skip | outside
+        if skip is not None:
+            out.append(skip.alias(f"_skip_{fname}"))
         if fname == "currency":
             value = value.str.to_lowercase()
         out.append(value.alias(fname))
+    if "_filter" in exprs:  # which objects the table is expected to hold (see align.py)
+        out.append(exprs["_filter"].expr.fill_null(False).alias("_expected"))
     try:
         return cols.select(out)
     except pl.exceptions.PolarsError as exc:
