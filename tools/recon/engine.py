@@ -108,10 +108,8 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
         compared[name] = grants.height
         spec = inp.mapping.entities[name]
         if spec.granted_by and inp.source is not None:
-            recorded = {i for n, e in inp.mapping.by_role("mirror").items()
-                        if e.stripe_object == "payment_intent" and n in local
-                        for i in local[n]["stripe_id"].drop_nulls().to_list()}
-            parts.append(unapplied_payments(name, spec, grants, inp.source, recorded))
+            parts.append(unapplied_payments(name, spec, grants, inp.source,
+                                            _recorded(inp, local)))
     parts.append(find_webhook_gaps(events, processed, objects["webhook_endpoint"],
                                    min_run=opts.gap_min_run,
                                    grace_seconds=opts.gap_grace_seconds))
@@ -121,6 +119,13 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     bridge = bridge_statements(theirs, local, disc, inp.mapping)
     return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
                        complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
+
+
+def _recorded(inp: ReconInput, local: dict[str, pl.DataFrame]) -> set[str]:
+    """Stripe ids the user system holds in any mirror table."""
+    return {i for n, e in inp.mapping.by_role("mirror").items() if n in local
+            and "stripe_id" in local[n].columns
+            for i in local[n]["stripe_id"].drop_nulls().to_list()}
 
 
 def _entitlements(inp: ReconInput, local: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -134,7 +139,7 @@ def _entitlements(inp: ReconInput, local: dict[str, pl.DataFrame]) -> dict[str, 
             continue
         grants = local[name]
         if spec.granted_by and inp.source is not None:
-            grants = resolve_grants(name, spec, grants, inp.source)
+            grants = resolve_grants(name, spec, grants, inp.source, _recorded(inp, local))
         out[name] = grants
     return out
 

@@ -4,9 +4,11 @@ through the joins a version 2 mapping declares (`granted_by`).
 Each rule names a Stripe object type, an optional `where`, and `match`: entitlement field →
 Stripe expression (a list split by "," or as JSON when one object grants several values,
 e.g. a plan's features). A grant's candidates are the objects whose values equal its
-fields (and, with `within`, whose time is close to its own). Each grant takes its best
-candidate — one that still pays (an active subscription, a succeeded payment), then the
-closest in time, then the newest — and each object backs one grant per matched value;
+fields (`within`: whose time is close to its own, searched first; a grant with no free
+candidate inside the window takes the closest free one outside it). Each grant takes its best
+candidate — one that still pays (an active subscription, a succeeded payment), then one
+the user system recorded (its id in a mirror table), then the closest in time, then the
+newest — and each object backs one grant per matched value;
 a grant left over takes its best candidate anyway, so the classifier sees two grants for
 one source (DUPLICATE_LOCAL_EFFECT). A grant with no candidate has no source
 (ORPHAN_APPLICATION). The result is the v1 shape — `source_type`, `source_id` — so
@@ -79,7 +81,7 @@ def _json_list(text: str | None) -> list[str]:
 
 
 def resolve_grants(name: str, spec: EntitySpec, grants: pl.DataFrame,
-                   source: ObjectSource) -> pl.DataFrame:
+                   source: ObjectSource, recorded: set[str] | None = None) -> pl.DataFrame:
     """`grants` with `source_type` and `source_id` (null when nothing could pay for it)."""
     if "active" not in grants.columns:
         grants = grants.with_columns(active=pl.lit(True))
@@ -94,14 +96,18 @@ def resolve_grants(name: str, spec: EntitySpec, grants: pl.DataFrame,
                              (pl.col(rule.within.field).cast(pl.Int64) if rule.within
                               else pl.lit(None, pl.Int64)).alias("_g"))
         hit = left.join(cand, on=[f"_m_{k}" for k in keys], how="inner")
+        inside = pl.lit(True)
         if rule.within:
-            hit = hit.filter((pl.col("_g") - pl.col("_t")).abs() <= rule.within.seconds)
+            inside = ((pl.col("_g") - pl.col("_t")).abs() <= rule.within.seconds
+                      ).fill_null(False)
         pays = pl.col("_status").is_in(list(_PAYS.get(rule.stripe_object, ())))
         pairs.append(hit.join(grants.select("local_key", pl.col("active").fill_null(False)
                                             .alias("_active")), on="local_key").select(
-            "local_key", "_active", "_src", pl.lit(rule.stripe_object).alias("_type"),
+            "local_key", "_active", inside.alias("_inside"), "_src",
+            pl.lit(rule.stripe_object).alias("_type"),
             pl.concat_str([pl.col(f"_m_{k}") for k in keys], separator="\x1f").alias("_key"),
-            pays.alias("_pays"), (pl.col("_g") - pl.col("_t")).abs().alias("_dt"),
+            pays.alias("_pays"), pl.col("_src").is_in(sorted(recorded or ())).alias("_rec"),
+            (pl.col("_g") - pl.col("_t")).abs().alias("_dt"),
             "_created"))
     chosen = _assign(pl.concat(pairs) if pairs else None)
     return grants.join(chosen, on="local_key", how="left", maintain_order="left")
@@ -113,17 +119,24 @@ def _assign(pairs: pl.DataFrame | None) -> pl.DataFrame:
     if pairs is None or pairs.is_empty():
         return empty
     # grants in force choose first: a revoked row must not take the source a live one needs
-    ranked = pairs.sort(["_active", "_pays", "_dt", "_created", "local_key"],
-                        descending=[True, True, False, True, False], nulls_last=True)
+    ranked = pairs.sort(["_active", "_pays", "_rec", "_dt", "_created", "local_key"],
+                        descending=[True, True, True, False, True, False], nulls_last=True)
     done: dict[str, tuple[str, str]] = {}
     taken: set[tuple[str, str]] = set()
     best: dict[str, tuple[str, str]] = {}
-    for key, src, kind, match in ranked.select("local_key", "_src", "_type", "_key").iter_rows():
-        best.setdefault(key, (kind, src))
-        if key in done or (src, match) in taken:
-            continue
-        done[key] = (kind, src)
-        taken.add((src, match))
+    rows = ranked.select("local_key", "_src", "_type", "_key", "_inside").rows()
+    # first inside each rule's `within` window, then (a delayed payment method settles days
+    # later) a grant still without a source takes the closest candidate nobody uses
+    for outside_pass in (False, True):
+        for key, src, kind, match, inside in rows:
+            if inside == outside_pass:
+                continue
+            if not outside_pass:
+                best.setdefault(key, (kind, src))
+            if key in done or (src, match) in taken:
+                continue
+            done[key] = (kind, src)
+            taken.add((src, match))
     for key, pick in best.items():
         done.setdefault(key, pick)  # every candidate taken: shares one (a duplicate grant)
     return pl.DataFrame({"local_key": list(done),
