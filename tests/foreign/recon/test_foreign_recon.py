@@ -107,12 +107,14 @@ def _world(system: str, plant: bool, request: pytest.FixtureRequest,
         db_url = request.getfixturevalue("pg_url") if plant else _second_pg(request)
     else:
         db_url = f"sqlite:///{work / 'user.db'}"
+    built = False
     if not (cache / "key.json").exists():
         shutil.rmtree(cache, ignore_errors=True)
         sqlite_target = None if system == "fernhill" else cache / "user.db"
         _build(system, plant, cache, db_url if sqlite_target is None
                else f"sqlite:///{sqlite_target}")
-    if system == "fernhill":
+        built = True
+    if system == "fernhill" and not built:  # a fresh build already wrote this database
         _restore_pg(db_url, pickle.loads((cache / "user.pickle").read_bytes()))
     else:
         shutil.copy(cache / "user.db", work / "user.db")
