@@ -83,8 +83,8 @@ def decide(
 ) -> None:
     """Decide an escalation; a final decision resumes the paused run."""
     from api.escalations import DecisionIn
-    from api.routes.escalations import decide_escalation
     from api.runs.runtime import Runtime
+    from api.runs.service import decide_escalation
     from core.errors import ConfigError
 
     try:

@@ -63,6 +63,13 @@ class ToolCall(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
     result: ToolResult[Any]
 
+    def failure(self) -> str | None:
+        """One line saying why the call failed, for whoever shows its caller's result."""
+        if self.result.status != "error":
+            return None
+        hint = f" ({self.result.hint})" if self.result.hint else ""
+        return f"{self.name} failed: {self.result.message}{hint}"
+
 
 def _repair_json(raw: str) -> dict[str, Any] | None:
     """Common model slips: code fences, single quotes, trailing commas, Python literals."""

@@ -17,6 +17,7 @@ from sqlalchemy import MetaData, Table, func, inspect, select
 from sqlalchemy.orm import Session
 
 from core import engagements
+from tools.blueprints.state import STARTED
 from tools.blueprints.state import items as blueprint_items
 from tools.checks.store import list_findings
 from tools.design.store import list_designs
@@ -107,7 +108,8 @@ def _blueprints(session: Session, engagement: str) -> Iterable[TimelineEntry]:
     rows = session.execute(
         select(t.c.approval, t.c.blueprint, t.c.status, func.count(),
                func.max(t.c.applied_at))
-        .where(t.c.engagement == engagement).group_by(t.c.approval, t.c.blueprint, t.c.status))
+        .where(t.c.engagement == engagement, t.c.item_key != STARTED)
+        .group_by(t.c.approval, t.c.blueprint, t.c.status))
     applies: dict[str, dict[str, Any]] = {}
     for approval, blueprint, status, count, last in rows:
         entry = applies.setdefault(approval, {"blueprint": blueprint, "counts": {}, "at": last})
@@ -115,8 +117,10 @@ def _blueprints(session: Session, engagement: str) -> Iterable[TimelineEntry]:
         entry["at"] = max(entry["at"], last)
     for approval, a in applies.items():
         counts = ", ".join(f"{n} {s}" for s, n in sorted(a["counts"].items()))
+        outcome = "apply failed" if a["counts"].get("failed") else "applied"
         yield TimelineEntry(at=aware(a["at"]), kind="blueprint_apply", ref=approval,
-                            title=f"blueprint {a['blueprint']} applied", body=counts)
+                            title=f"blueprint {a['blueprint']} {outcome}", body=counts,
+                            status="failed" if a["counts"].get("failed") else "done")
 
 
 def _shadow(session: Session, engagement: str) -> Iterable[TimelineEntry]:

@@ -215,7 +215,7 @@ def test_timeline_reads_cases_escalations_applies_and_shadow_runs_by_table(db: D
     assert got == [
         ("escalation", "esc_acme", "decided"), ("case", "case_1", "closed"),
         ("shadow_run", "shd_1", "FAIL"), ("escalation_decision", "esc_acme", "decided"),
-        ("case", "case_1", "closed"), ("blueprint_apply", "apv_1", None)]
+        ("case", "case_1", "closed"), ("blueprint_apply", "apv_1", "done")]
     assert entries[3].actor == "user:lee" and "reject" in entries[3].title
     assert entries[3].body == "customer was served"
     assert entries[-1].body == "2 done" and entries[-1].title == "blueprint dunning applied"
