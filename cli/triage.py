@@ -49,6 +49,9 @@ def _print(result: Any) -> None:
                           highlight=False)
         if d.fix:
             console.print(f"fix: {d.fix}", markup=False, highlight=False)
+        if d.pattern_refs:  # only once `fde knowledge index` has built the library's index
+            console.print("patterns: " + ", ".join(d.pattern_refs), markup=False,
+                          highlight=False)
     for call in result.executed:
         say(f"executed {call['name']}: {call['result']['status']} {call['result']['message']}")
     if result.interrupt:

@@ -1,6 +1,7 @@
 """`fde triage` and `fde chat` on the demo engagement (registered as `fde demo` does) against
 a served demo world, through the `fde` app in process: the engagement's own gateway, snapshot,
-user DB and detectors give a diagnosis with evidence ids; `fde triage resume` is strict."""
+user DB and detectors (and the pattern library, indexed) give a diagnosis with evidence ids
+and pattern references; `fde triage resume` is strict."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from tests.cli.inprocess import fresh_context as _fresh_context
 _ID = re.compile(r"\b(?:fnd|in|thr)_[A-Za-z0-9]{6,}\b")
 
 
-def test_triage_on_the_served_demo_engagement(_isolated_env: Path, shared_tmp: Path):
+def test_triage_on_the_served_demo_engagement(_isolated_env: Path, shared_tmp: Path,
+                                              pattern_index: Path,
+                                              monkeypatch: pytest.MonkeyPatch):
     from cli.demo import DEMO_BUGS, DEMO_ENGAGEMENT, _ensure_demo_engagement
     from core import audit
     from sandbox.world.config import WorldConfig
@@ -26,6 +29,7 @@ def test_triage_on_the_served_demo_engagement(_isolated_env: Path, shared_tmp: P
 
     # the demo's seed and bugs at the tiny size; built once per session, shared by workers
     build(shared_tmp / "worlds", DEMO_BUGS, seed=0, size="tiny")
+    monkeypatch.setenv("FDE_CHROMA_PATH", str(pattern_index))  # after `fde knowledge index`
     config = WorldConfig.parse(seed=0, size="tiny", bugs=DEMO_BUGS)
     with running_world(config, shared_tmp / "worlds", log=lambda _: None) as world, \
             _fresh_context():
@@ -36,6 +40,7 @@ def test_triage_on_the_served_demo_engagement(_isolated_env: Path, shared_tmp: P
         code, text = _fde("triage", TICKETS["FM-15"], "--engagement", DEMO_ENGAGEMENT)
         assert code == 0, text[-3000:]
         assert "diagnosed: FM-15" in text, text[-3000:]
+        assert "\npatterns: " in text, text[-3000:]  # the indexed library was searched
         explanation, evidence = text.split("\nevidence: ", 1)
         ids = _ID.findall(evidence.split("\nfix: ")[0])
         assert any(i.startswith("fnd_") for i in ids) and any(i.startswith("in_") for i in ids)
