@@ -35,6 +35,8 @@ class CaseRun(BaseModel):
     executed: list[dict[str, Any]] = Field(default_factory=list)
     escalation: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
+    struck: list[dict[str, Any]] = Field(
+        default_factory=list, description="what verification removed from the answer")
     latency_s: float = 0.0
     world_s: float = 0.0
     tokens: int = Field(default=0, description="streamed model tokens (LLM planner only)")
@@ -85,8 +87,8 @@ def run_case(case: CaseInput, *, worlds: WorldCache, planner: Planner) -> CaseRu
     return CaseRun(id=case.id, status=result.status, diagnosis=result.diagnosis,
                    tool_calls=result.tool_calls, executed=result.executed,
                    escalation=result.interrupt.value if result.interrupt else None,
-                   notes=result.notes, latency_s=time.perf_counter() - t1, world_s=world_s,
-                   tokens=tokens)
+                   notes=result.notes, struck=result.struck,
+                   latency_s=time.perf_counter() - t1, world_s=world_s, tokens=tokens)
 
 
 def _in_worker(case_json: str, root: str, kind: str, indexed: bool) -> str:
