@@ -90,7 +90,9 @@ def classify_entitlements(ent: pl.DataFrame, objects: dict[str, pl.DataFrame]) -
         .when(pl.col("pi_status") == "succeeded").then(
             pl.when(refunded_all | pl.col("dispute_ids").is_not_null())
             .then(pl.lit("REVERSED_AFTER_APPLICATION")))
-        .when(pl.col("failed").is_not_null() & pl.col("_was_pending").fill_null(True))
+        # a completed Checkout Session with a failed payment had an async payment in flight
+        .when(pl.col("failed").is_not_null() & (pl.col("_was_pending").fill_null(True)
+                                                | pl.col("cs_status").is_not_null()))
         .then(pl.lit("REVERSED_AFTER_APPLICATION"))
         .when(pl.col("pi").is_null() & (pl.col("cs_status") == "paid")).then(pl.lit(None))
         .when(pl.col("cs_status").is_in(["paid", "no_payment_required"]) & pl.col("pi").is_null())
