@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tools.recon.env import env_signal
 from tools.recon.mapping import EntitySpec
 from tools.recon.rules import (
     DISC_SCHEMA,
@@ -35,6 +36,12 @@ class EntityContext:
     applied_states: pl.DataFrame | None = None  # object_id, _newest, _statuses (from events)
     remote_duplicates: pl.DataFrame | None = None  # stripe_id, twin (matched twin's id)
     review: pl.DataFrame | None = None  # stripe_id, local_key, confidence (fallback candidates)
+    # Where the user system applies money received for these objects, when the mapping
+    # says it is somewhere else than this row's state: Stripe ids that received money with
+    # nothing applied locally (from the applied-payments rows), and whether an entitlement
+    # table is what the money buys (its own pass decides UNAPPLIED_PAYMENT then).
+    unapplied_ids: pl.Series | None = None
+    applied_elsewhere: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -45,18 +52,43 @@ def _state_field(spec: EntitySpec) -> str | None:
     return None
 
 
+RECEIVED_PATHS = ("amount_paid", "amount_received")
+"""Stripe fields holding the money an object actually received (invoice, PaymentIntent)."""
+
+
+def received_field(spec: EntitySpec) -> str | None:
+    """The compared money field mirroring what the object received, if the mapping has one."""
+    return next((n for n, f in spec.fields.items()
+                 if f.type == "money" and f.compared and (f.stripe or n) in RECEIVED_PATHS),
+                None)
+
+
+def field_for(spec: EntitySpec, path: str, *, money: bool = False) -> str | None:
+    """The compared field mirroring Stripe's `path` (by its Stripe path, whatever its name)."""
+    return next((n for n, f in spec.fields.items() if f.compared and (f.stripe or n) == path
+                 and (f.type == "money") == money), None)
+
+
+def bridge_fields(spec: EntitySpec) -> tuple[str | None, str | None]:
+    """(amount field, status field) the bridge reads for a payment or refund entity."""
+    paths = ("amount_received", "amount") if spec.stripe_object == "payment_intent" \
+        else ("amount",)
+    amount = next((f for f in (field_for(spec, p, money=True) for p in paths) if f), None)
+    return amount, field_for(spec, "status")
+
+
 def contribution(prefix: str, spec: EntitySpec, stripe_object: str | None) -> pl.Expr:
     """Money this row adds to the bridge (net collected): payments in, refunds out."""
-    status = pl.col(f"{prefix}status") if "status" in spec.fields else pl.lit(None)
+    if stripe_object not in ("payment_intent", "refund"):
+        return pl.lit(0, dtype=pl.Int64)
+    amount, state = bridge_fields(spec)
+    if amount is None or state is None:
+        return pl.lit(0, dtype=pl.Int64)
+    status = pl.col(f"{prefix}{state}")
     if stripe_object == "payment_intent":
-        amt = "amount_received" if "amount_received" in spec.fields else "amount"
-        if amt not in spec.fields:
-            return pl.lit(0, dtype=pl.Int64)
-        return pl.when(status == "succeeded").then(pl.col(f"{prefix}{amt}")).otherwise(0)
-    if stripe_object == "refund" and "amount" in spec.fields:
-        return (pl.when(status.is_in(["succeeded", "pending"]))
-                .then(-pl.col(f"{prefix}amount")).otherwise(0))
-    return pl.lit(0, dtype=pl.Int64)
+        return pl.when(status == "succeeded").then(pl.col(f"{prefix}{amount}")).otherwise(0)
+    return (pl.when(status.is_in(["succeeded", "pending"]))
+            .then(-pl.col(f"{prefix}{amount}")).otherwise(0))
 
 
 def _values(prefix: str, names: list[str]) -> pl.Expr:
@@ -72,7 +104,7 @@ def classify_entity(
     compared = [f for f, s in spec.fields.items() if s.compared and f in stripe.columns]
     money = [f for f in compared if spec.fields[f].type == "money"]
     state = _state_field(spec)
-    cur = "currency" if "currency" in compared else None
+    cur = "currency" if "currency" in stripe.columns and "currency" in local.columns else None
     local, extra = split_local_duplicates(local)
     dups = _duplicate_rows(name, spec, extra, money, cur)
     s = stripe.select(pl.all().name.prefix("s_"))
@@ -94,9 +126,17 @@ def classify_entity(
     local_only = in_l & ~in_s & ~l_deleted
     dup = (pl.col("s_stripe_id").is_in(ctx.remote_duplicates["stripe_id"].implode())
            if ctx.remote_duplicates is not None else pl.lit(False))
-    rows = j.filter(stripe_only | local_only | (in_s & in_l & (content | live | acct | dup)))
+    unapplied = (pl.col("s_stripe_id").is_in(ctx.unapplied_ids.implode())
+                 if ctx.unapplied_ids is not None and ctx.unapplied_ids.len()
+                 else pl.lit(False))
+    env = env_signal(j, has_livemode="l_livemode" in lo.columns,
+                     has_account="l_account" in lo.columns,
+                     expected_livemode=ctx.expected_livemode)
+    rows = j.filter(stripe_only | local_only
+                    | (in_s & in_l & (content | live | acct | dup | unapplied | env.matched)))
     rows = rows.with_columns(
-        _in_s=in_s, _in_l=in_l, _live=live, _acct=acct,
+        _in_s=in_s, _in_l=in_l, _live=live, _acct=acct, _unapplied=in_s & in_l & unapplied,
+        _env=env.flag, _env_conf=env.confidence, _env_why=env.reason,
         _fields=pl.when(in_s & in_l).then(
             pl.concat_list([pl.when(d).then(pl.lit(f)) for f, d in diffs.items()]
                            ).list.drop_nulls()).otherwise(pl.lit([], pl.List(pl.String)))
@@ -133,7 +173,8 @@ def classify_entity(
         .alias("ev_local"),
         pl.col("reason"),
         pl.col("_review_key").is_not_null().alias("needs_review"),
-        pl.col("_confidence").alias("confidence"),
+        pl.when(pl.col("class") == "ENV_MISMATCH").then(pl.col("_env_conf"))
+        .otherwise(pl.col("_confidence")).alias("confidence"),
         _values("s_", [f for f in compared if f"s_{f}" in rows.columns]).alias("s_values"),
         _values("l_", [f for f in compared if f"l_{f}" in rows.columns]).alias("l_values"),
     ).cast(DISC_SCHEMA)  # type: ignore[arg-type]
@@ -240,8 +281,20 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
                      | (pl.col("_newest").is_not_null()
                         & ~pl.col("_newest").list.contains(l_state).fill_null(True))))
     success = SUCCESS_STATES.get(spec.stripe_object or "")
-    unapplied = (state_diff & (s_state == success) & l_state.ne_missing(pl.lit(success))) \
-        if success else pl.lit(False)
+    recv = received_field(spec)
+    # Money received in Stripe and not applied locally. Where the mapping says how the user
+    # system applies money (a received-amount field, applied-payment rows, an entitlement
+    # the money buys), that is the evidence and a differing state alone is STALE_STATE;
+    # otherwise this row is the only local record of the payment and its state decides.
+    if recv is not None:
+        unapplied = ((pl.col(f"s_{recv}").fill_null(0) > 0)
+                     & (pl.col(f"l_{recv}").fill_null(0) == 0))
+    elif ctx.unapplied_ids is not None:
+        unapplied = pl.col("_unapplied")
+    elif success and not ctx.applied_elsewhere:
+        unapplied = state_diff & (s_state == success) & l_state.ne_missing(pl.lit(success))
+    else:
+        unapplied = pl.lit(False)
     money_diff = pl.any_horizontal([pl.col("_fields").list.contains(m) for m in money]) \
         if money else pl.lit(False)
     first_money = pl.coalesce([pl.when(pl.col("_fields").list.contains(m)).then(pl.lit(m))
@@ -267,6 +320,7 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
     cls = (
         pl.when(unknown & (has | ~matched)).then(pl.lit("UNCLASSIFIED"))
         .when(in_l & wrong_mode).then(pl.lit("ENV_MISMATCH"))
+        .when(pl.col("_env")).then(pl.lit("ENV_MISMATCH"))
         .when(in_l & ~in_s).then(pl.lit("ORPHAN_LOCAL") if ctx.check_orphans else pl.lit(None))
         .when(in_s & ~in_l).then(missing_class)
         .when(is_dup).then(pl.lit("DUPLICATE_REMOTE"))
@@ -284,6 +338,7 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
             pl.col("s_currency") if cur else pl.lit(""), pl.col("l_currency") if cur
             else pl.lit("")) + pl.lit(": not in the exponent table, amounts cannot be compared"))
         .when(in_l & wrong_mode).then(pl.lit("local row is from the other Stripe mode"))
+        .when(pl.col("_env")).then(pl.col("_env_why"))
         .when(in_l & ~in_s).then(pl.lit("the Stripe id does not exist in Stripe"))
         .when(is_dup).then(pl.lit("a second Stripe object for one intent (the first is ")
                            + pl.col("_twin") + pl.lit(")"))
@@ -291,6 +346,7 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
         .when(pl.col("_live")).then(pl.lit("livemode differs"))
         .when(pl.col("_acct")).then(pl.lit("Connect account context differs"))
         .when(regression).then(pl.lit("local state went back to an older event's state"))
+        .when(unapplied).then(pl.lit("money received in Stripe, none applied locally"))
         .otherwise(pl.lit("fields differ: ") + pl.col("_fields").list.join(", "))
     )
     return cls, reason
