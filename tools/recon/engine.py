@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from core.ids import new_id
 from tools.recon.bridge import bridge_statements, decide_verdict
 from tools.recon.classify import EntityContext, classify_entity
+from tools.recon.currency import with_currency
 from tools.recon.entitlements import classify_entitlements
 from tools.recon.gaps import find_webhook_gaps
 from tools.recon.mapping import Mapping
@@ -73,12 +74,14 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     parts: list[pl.DataFrame] = []
     compared: dict[str, int] = {}
     local = dict(inp.local)
+    stripe_frames = dict(inp.stripe)
     for name, spec in inp.mapping.entities.items():
         if not spec.stripe_object or not spec.key or name == "processed_event":
             continue
         if name not in inp.stripe or name not in local:
             continue
-        stripe = inp.stripe[name]
+        stripe, local[name] = with_currency(spec, inp.stripe[name], local[name], objects)
+        stripe_frames[name] = stripe
         money = [f for f, s in spec.fields.items() if s.type == "money" and f in stripe.columns]
         amount = next((m for m in ("amount", "total", "amount_received") if m in money), None)
         local[name], review = fallback_match(stripe, local[name], amount=amount,
@@ -103,7 +106,7 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     if "balance_transaction" in inp.objects:  # fetched per payout (?payout=), when available
         parts.append(find_payout_breaks(objects["payout"], inp.objects["balance_transaction"]))
     disc = pl.concat(parts) if parts else pl.DataFrame(schema=DISC_SCHEMA)
-    bridge = bridge_statements(inp.stripe, local, disc, inp.mapping)
+    bridge = bridge_statements(stripe_frames, local, disc, inp.mapping, objects=objects)
     return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
                        complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
 
@@ -172,6 +175,8 @@ def to_run(result: ReconResult, *, engagement: str | None = None, run_id: str | 
         id=rid, engagement=engagement, started_at=started_at or now, finished_at=now,
         verdict=verdict, incomplete_reasons=result.incomplete_reasons, scope=scope or {},
         counts=counts, compared=result.compared, bridge=result.bridge, discrepancies=items,
-        warnings=(warnings or []) + [f"bridge residual {b.residual} {b.currency.upper()}"
-                                     for b in result.bridge if b.residual],
+        warnings=(warnings or []) + [
+            f"bridge residual {b.residual} {b.label}" if b.computable
+            else f"bridge not computable ({b.label}): {b.reason}"
+            for b in result.bridge if b.residual or not b.computable],
     )

@@ -107,21 +107,38 @@ class BridgeLine(BaseModel):
 
 
 class BridgeStatement(BaseModel):
-    """Stripe total → adjustments by class → user total, for one currency (net of refunds)."""
+    """Stripe total → adjustments by class → user total, for one currency (net of refunds).
 
-    currency: str
-    stripe_gross: int
-    stripe_refunds: int
-    stripe_total: int
+    When the mapped data cannot total both sides, ``computable`` is false, ``reason`` says
+    why and every amount is None: never a "0 = 0" that looks balanced. ``currency`` None
+    means "every currency" (nothing says which ones money was collected in).
+    """
+
+    currency: str | None
+    computable: bool = True
+    reason: str | None = None
+    stripe_gross: int | None
+    stripe_refunds: int | None
+    stripe_total: int | None
     adjustments: list[BridgeLine]
-    user_gross: int
-    user_refunds: int
-    user_total: int
-    residual: int  # user_total − (stripe_total + Σ adjustments); must be 0
+    user_gross: int | None
+    user_refunds: int | None
+    user_total: int | None
+    residual: int | None  # user_total − (stripe_total + Σ adjustments); must be 0
 
     @property
     def balanced(self) -> bool:
-        return self.residual == 0
+        return self.computable and self.residual == 0
+
+    @property
+    def label(self) -> str:
+        return self.currency.upper() if self.currency else "all currencies"
+
+    @classmethod
+    def not_computable(cls, currency: str | None, reason: str) -> BridgeStatement:
+        return cls(currency=currency, computable=False, reason=reason, stripe_gross=None,
+                   stripe_refunds=None, stripe_total=None, adjustments=[], user_gross=None,
+                   user_refunds=None, user_total=None, residual=None)
 
 
 class ReconRun(BaseModel):

@@ -4,8 +4,13 @@ never applied, and applied payments checked against the money behind them."""
 
 from __future__ import annotations
 
-from tests.tools.recon.conftest import classes, run_engine
-from tools.recon.models import Verdict
+import polars as pl
+
+from tests.tools.recon.conftest import classes, objects, run_engine
+from tools.recon.engine import ReconInput, ReconOptions, reconcile, to_run
+from tools.recon.mapping import Mapping
+from tools.recon.models import ReconRun, Verdict
+from tools.recon.report import render_markdown
 
 PI = {"status": "succeeded", "currency": "usd", "amount": 1000, "amount_received": 1000}
 
@@ -31,3 +36,134 @@ def test_duplicate_rows_still_compare_the_first_row():
     run = run_engine({"payment": [{"stripe_id": "pi_1", **PI}]}, {"payment": local})
     assert sorted((d.class_.value, d.local_key) for d in run.discrepancies) == [
         ("AMOUNT_MISMATCH.rounding", "payments:1"), ("DUPLICATE_LOCAL_EFFECT", "payments:2")]
+
+
+INV = {"status": "paid", "currency": "usd", "total": 500}
+
+
+def test_invoice_paid_in_stripe_open_locally_is_unapplied_only_when_no_payment_was_applied(
+        mapping):
+    raw = mapping.model_dump()
+    raw["entities"]["invoice"]["fields"]["amount_paid"] = {
+        "column": "amount_paid", "type": "money", "currency": "currency"}
+    with_paid = Mapping.model_validate(raw)
+    stripe = [{"stripe_id": "in_none", **INV, "amount_paid": 500},
+              {"stripe_id": "in_some", **INV, "amount_paid": 500},
+              {"stripe_id": "in_zero", **INV, "amount_paid": 0}]
+    local = [{"stripe_id": "in_none", **INV, "status": "open", "amount_paid": 0},
+             # the money was applied (amount_paid recorded), only the status lags
+             {"stripe_id": "in_some", **INV, "status": "open", "amount_paid": 500},
+             # settled without money (credit balance, 100% discount): nothing to apply
+             {"stripe_id": "in_zero", **INV, "status": "open", "amount_paid": 0}]
+    run = run_engine({"invoice": stripe}, {"invoice": local}, mapping=with_paid)
+    assert classes(run) == [("STALE_STATE", "in_some"), ("STALE_STATE", "in_zero"),
+                            ("UNAPPLIED_PAYMENT", "in_none")]
+
+
+def test_payment_row_behind_state_is_stale_when_the_local_amount_received_was_applied():
+    local = {**PI, "status": "processing"}
+    run = run_engine({"payment": [{"stripe_id": "pi_1", **PI}, {"stripe_id": "pi_2", **PI}]},
+                     {"payment": [{"stripe_id": "pi_1", **local},
+                                  {"stripe_id": "pi_2", **local, "amount_received": 0}]})
+    assert classes(run) == [("STALE_STATE", "pi_1"), ("UNAPPLIED_PAYMENT", "pi_2")]
+
+
+BARE = Mapping.model_validate({"version": 1, "entities": {
+    # a company table with a Stripe id and nothing about mode or account
+    "customer": {"table": "members", "stripe_object": "customer", "key": "stripe_ref",
+                 "fields": {"email": "email"}},
+    "order": {"table": "orders", "stripe_object": "checkout.session", "key": "cs_ref",
+              "fields": {"payment_status": "payment_status"}}}})
+
+
+def _env(run):  # noqa: ANN001, ANN202
+    return sorted((d.class_.value, d.stripe_id, d.confidence) for d in run.discrepancies)
+
+
+def test_env_mismatch_without_livemode_column_from_where_the_object_lives():
+    home = [{"stripe_id": f"cus_{i}", "email": f"{i}@x.io"} for i in range(9)]
+    stripe = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io", "account": "acct_test"}]
+    local = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io"}]
+    run = run_engine({"customer": stripe}, {"customer": local}, mapping=BARE)
+    assert _env(run) == [("ENV_MISMATCH", "cus_qa", 0.9)]
+    (d,) = run.discrepancies
+    assert "acct_test" in d.reason and "records no account" in d.reason
+
+
+def test_env_mismatch_from_the_objects_own_livemode_and_from_id_mode_markers():
+    stripe = {"customer": [{"stripe_id": "cus_a", "email": "a@x.io"},
+                           {"stripe_id": "cus_live", "email": "l@x.io", "livemode": True}],
+              "order": [{"stripe_id": "cs_test_a1", "payment_status": "paid"}]}
+    local = {"customer": [{"stripe_id": "cus_a", "email": "a@x.io"},
+                          {"stripe_id": "cus_live", "email": "l@x.io"}],
+             "order": [{"stripe_id": "cs_test_a1", "payment_status": "paid"},
+                       {"stripe_id": "cs_live_b2", "payment_status": "paid"},
+                       {"stripe_id": "cs_test_gone", "payment_status": "paid"}]}
+    run = run_engine(stripe, local, mapping=BARE)  # the engagement is test mode
+    assert _env(run) == [("ENV_MISMATCH", "cs_live_b2", 1.0), ("ENV_MISMATCH", "cus_live", 1.0),
+                         ("ORPHAN_LOCAL", "cs_test_gone", None)]
+
+
+def test_no_env_inference_when_no_account_holds_most_rows():
+    # a Connect platform whose table spans accounts without recording them: no majority,
+    # so an object in a connected account is not taken for another mode
+    stripe = [{"stripe_id": f"cus_{i}", "email": f"{i}@x.io", "account": f"acct_{i % 3}"}
+              for i in range(9)]
+    run = run_engine({"customer": stripe}, {"customer": [dict(r, account=None) for r in stripe]},
+                     mapping=BARE)
+    assert run.discrepancies == []
+
+
+def test_bridge_not_computable_says_why_instead_of_zero_equals_zero():
+    objs = objects(payment_intent=[{"id": "pi_1", "status": "succeeded", "amount": 900,
+                                    "amount_received": 900, "currency": "EUR"}])
+    run = run_engine({"customer": [{"stripe_id": "cus_1", "email": "a@x.io"}]},
+                     {"customer": [{"stripe_id": "cus_1", "email": "a@x.io"}]}, objs,
+                     mapping=BARE)
+    (b,) = run.bridge
+    assert (b.currency, b.computable, b.stripe_total, b.user_total, b.residual) == (
+        "eur", False, None, None, None)
+    assert "no mapped table mirrors PaymentIntents" in (b.reason or "")
+    assert run.verdict == Verdict.RECONCILED  # nothing compared is wrong; the bridge is unknown
+    assert any("bridge not computable (EUR)" in w for w in run.warnings)
+    md = render_markdown(run)
+    assert "**not computable**: no mapped table mirrors PaymentIntents" in md
+    assert "| residual |" not in md
+    stored = ReconRun.model_validate(run.model_dump(mode="json", by_alias=True))
+    assert stored.bridge[0].computable is False and stored.bridge[0].reason == b.reason
+
+
+def test_bridge_names_what_a_payment_table_lacks():
+    no_status = Mapping.model_validate({"version": 1, "entities": {
+        "pack": {"table": "packs", "stripe_object": "payment_intent", "key": "pi_ref",
+                 "fields": {"price": {"column": "price", "type": "money", "currency": "ccy",
+                                      "stripe": "amount"}}}}})
+    run = run_engine({}, {}, mapping=no_status)
+    (b,) = run.bridge
+    assert b.currency is None and b.label == "all currencies" and not b.computable
+    assert b.reason == "entity 'pack' has no status field compared with Stripe's status"
+
+
+def test_bridge_reads_fields_by_stripe_path_and_currency_from_the_snapshot():
+    pack = Mapping.model_validate({"version": 1, "entities": {
+        "pack": {"table": "packs", "stripe_object": "payment_intent", "key": "pi_ref",
+                 "fields": {"state": {"column": "state", "stripe": "status"},
+                            "price": {"column": "price", "type": "money", "currency": "ccy",
+                                      "stripe": "amount"}}}}})
+    stripe = pl.DataFrame({"stripe_id": ["pi_1", "pi_2"], "state": ["succeeded"] * 2,
+                           "price": [1000, 500], "account": [None, None],
+                           "livemode": [False, False], "created": [1, 2],
+                           "deleted": [False, False]},
+                          schema_overrides={"account": pl.String})
+    local = pl.DataFrame({"stripe_id": ["pi_1", "pi_2"], "state": ["succeeded"] * 2,
+                          "price": [1000, 50], "_cur_ccy": ["JPY", "usd"],
+                          "local_key": ["packs:1", "packs:2"]})
+    objs = objects(payment_intent=[
+        {"id": "pi_1", "status": "succeeded", "amount": 1000, "currency": "jpy"},
+        {"id": "pi_2", "status": "succeeded", "amount": 500, "currency": "usd"}])
+    run = to_run(reconcile(ReconInput(mapping=pack, stripe={"pack": stripe}, objects=objs,
+                                      local={"pack": local}), ReconOptions()))
+    assert [(d.class_.value, d.currency) for d in run.discrepancies] == [
+        ("AMOUNT_MISMATCH.exponent", "usd")]
+    assert [(b.currency, b.stripe_total, b.user_total, b.residual) for b in run.bridge] == [
+        ("jpy", 1000, 1000, 0), ("usd", 500, 50, 0)]
