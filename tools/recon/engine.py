@@ -15,6 +15,7 @@ import polars as pl
 from pydantic import BaseModel, TypeAdapter
 
 from core.ids import new_id
+from tools.recon.applied import classify_all_applied
 from tools.recon.bridge import bridge_statements, decide_verdict
 from tools.recon.classify import EntityContext, classify_entity
 from tools.recon.currency import with_currency
@@ -75,6 +76,10 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     compared: dict[str, int] = {}
     local = dict(inp.local)
     stripe_frames = dict(inp.stripe)
+    applied = classify_all_applied(inp.mapping, local, objects)
+    parts.append(applied.discrepancies)
+    bought_with = {g.stripe_object for s in inp.mapping.entities.values()
+                   for g in (getattr(s, "granted_by", None) or [])}
     for name, spec in inp.mapping.entities.items():
         if not spec.stripe_object or not spec.key or name == "processed_event":
             continue
@@ -93,6 +98,8 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
             remote_duplicates=remote_duplicates(stripe, local[name], kind=spec.stripe_object,
                                                 objects=objects),
             review=review if review.height else None,
+            unapplied_ids=applied.unapplied_ids.get(name),
+            applied_elsewhere=spec.stripe_object in bought_with,
         )
         rows, n = classify_entity(name, spec, stripe, local[name], ctx)
         compared[name] = n

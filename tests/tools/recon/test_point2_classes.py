@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.tools.recon.conftest import classes, objects, run_engine
+from tests.tools.recon.conftest import classes, frame, objects, run_engine
+from tools.recon.applied import AppliedSpec, classify_applied
+from tools.recon.classify import EntityContext, classify_entity
 from tools.recon.engine import ReconInput, ReconOptions, reconcile, to_run
 from tools.recon.mapping import Mapping
 from tools.recon.models import ReconRun, Verdict
@@ -167,3 +169,68 @@ def test_bridge_reads_fields_by_stripe_path_and_currency_from_the_snapshot():
         ("AMOUNT_MISMATCH.exponent", "usd")]
     assert [(b.currency, b.stripe_total, b.user_total, b.residual) for b in run.bridge] == [
         ("jpy", 1000, 1000, 0), ("usd", 500, 50, 0)]
+
+
+def _payments(rows: list[tuple[str, str | None, int]]) -> pl.DataFrame:
+    return pl.DataFrame({"local_key": [r[0] for r in rows], "bill": [r[1] for r in rows],
+                         "amount": [r[2] for r in rows]},
+                        schema={"local_key": pl.String, "bill": pl.String, "amount": pl.Int64})
+
+
+def test_applied_payments_against_what_each_invoice_received():
+    spec = AppliedSpec(entity="bill_payment", target="bill", stripe_object="invoice",
+                       ref="bill", amount="amount")
+    objs = objects(invoice=[
+        {"id": "in_ok", "status": "paid", "amount_paid": 1990, "total": 1990},
+        {"id": "in_twice", "status": "paid", "amount_paid": 1990, "total": 1990},
+        {"id": "in_open", "status": "open", "amount_paid": 0, "total": 1990},
+        {"id": "in_credited", "status": "paid", "amount_paid": 1990, "total": 1990,
+         "post_payment_credit_notes_amount": 1990},
+        {"id": "in_unapplied", "status": "paid", "amount_paid": 500, "total": 500},
+        {"id": "in_free", "status": "paid", "amount_paid": 0, "total": 0}])
+    rows = _payments([
+        ("bill_payments:1", "in_ok", 1990),
+        ("bill_payments:9", "in_twice", 1990), ("bill_payments:10", "in_twice", 1990),
+        ("bill_payments:3", "in_open", 1990),
+        ("bill_payments:4", "in_credited", 1990),
+        ("bill_payments:5", "in_ghost", 700),
+        ("bill_payments:6", None, 100)])  # applied to a bill with no Stripe invoice: not ours
+    disc, unapplied = classify_applied(spec, rows, objs)
+    got = sorted(zip(disc["class"], disc["stripe_id"], disc["local_key"], strict=True))
+    assert got == [
+        ("DUPLICATE_LOCAL_EFFECT", "in_twice", "bill_payments:10"),
+        ("ORPHAN_APPLICATION", "in_ghost", "bill_payments:5"),
+        ("ORPHAN_APPLICATION", "in_open", "bill_payments:3"),
+        ("REVERSED_AFTER_APPLICATION", "in_credited", "bill_payments:4")]
+    dup = disc.filter(pl.col("class") == "DUPLICATE_LOCAL_EFFECT").row(0, named=True)
+    assert dup["ev_local"] == ["bill_payments:10", "bill_payments:9"]
+    assert unapplied is not None and unapplied.to_list() == ["in_unapplied"]
+
+
+def test_refunded_payment_intent_after_application_is_reversed():
+    spec = AppliedSpec(entity="allocation", target="payment", stripe_object="payment_intent",
+                       ref="payment", amount="amount")
+    objs = objects(payment_intent=[{"id": "pi_1", **PI}],
+                   refund=[{"id": "re_1", "payment_intent": "pi_1", "amount": 400,
+                            "status": "succeeded", "currency": "usd"}])
+    rows = pl.DataFrame({"local_key": ["alloc:1"], "payment": ["pi_1"], "amount": [1000]})
+    disc, _ = classify_applied(spec, rows, objs)
+    assert disc.select("class", "stripe_id").rows() == [("REVERSED_AFTER_APPLICATION", "pi_1")]
+
+
+def test_target_with_money_received_and_nothing_applied_is_unapplied_on_its_own_row(mapping):
+    # the local invoice even says paid: its state agrees, yet no payment row applies the money
+    inv = {"status": "paid", "currency": "usd", "total": 500}
+    stripe = frame("invoice", "stripe", [{"stripe_id": "in_1", **inv},
+                                         {"stripe_id": "in_2", **inv}])
+    local = frame("invoice", "local", [{"stripe_id": "in_1", **inv},
+                                       {"stripe_id": "in_2", **inv, "status": "open"}])
+    ctx = EntityContext(expected_livemode=False, unapplied_ids=pl.Series(["in_1", "in_2"]))
+    rows, _ = classify_entity("invoice", mapping.entities["invoice"], stripe, local, ctx)
+    assert sorted(zip(rows["class"], rows["stripe_id"], strict=True)) == [
+        ("UNAPPLIED_PAYMENT", "in_1"), ("UNAPPLIED_PAYMENT", "in_2")]
+    # with a payment applied (not in unapplied_ids), the open invoice is only stale
+    ctx = EntityContext(expected_livemode=False, unapplied_ids=pl.Series(["in_1"]))
+    rows, _ = classify_entity("invoice", mapping.entities["invoice"], stripe, local, ctx)
+    assert sorted(zip(rows["class"], rows["stripe_id"], strict=True)) == [
+        ("STALE_STATE", "in_2"), ("UNAPPLIED_PAYMENT", "in_1")]
