@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tools.recon.classify import bridge_fields, contribution
+from tools.recon.contrib import bridge_fields, contribution
 from tools.recon.mapping import Mapping
 from tools.recon.models import BridgeLine, BridgeStatement, Verdict
 
@@ -97,17 +97,19 @@ def bridge_statements(stripe: dict[str, pl.DataFrame], local: dict[str, pl.DataF
                         | set(l_tot["currency"].drop_nulls().to_list())
                         | set(adj["currency"].to_list()))
 
-    def pick(frame: pl.DataFrame, cur: str, kind: str) -> int:
-        hit = frame.filter((pl.col("currency") == cur) & (pl.col("kind") == kind))["amount"]
-        return int(hit.sum()) if hit.len() else 0
+    totals = {side: {(c, k): int(a) for c, k, a in frame.iter_rows()}
+              for side, frame in (("s", s_tot), ("l", l_tot))}
+
+    def pick(side: str, cur: str, kind: str) -> int:
+        return totals[side].get((cur, kind), 0)
 
     out = []
     for cur in currencies:
         lines = [BridgeLine(label=r["class"], count=r["n"], amount=r["amount"])
                  for r in adj.filter(pl.col("currency") == cur).sort("class").iter_rows(
                      named=True)]
-        sg, sr = pick(s_tot, cur, "payment_intent"), pick(s_tot, cur, "refund")
-        ug, ur = pick(l_tot, cur, "payment_intent"), pick(l_tot, cur, "refund")
+        sg, sr = pick("s", cur, "payment_intent"), pick("s", cur, "refund")
+        ug, ur = pick("l", cur, "payment_intent"), pick("l", cur, "refund")
         residual = (ug + ur) - (sg + sr) - sum(line.amount for line in lines)
         out.append(BridgeStatement(
             currency=cur, stripe_gross=sg, stripe_refunds=sr, stripe_total=sg + sr,

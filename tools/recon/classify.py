@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tools.recon.contrib import bridge_fields, contribution, field_for, received_field, values_json
+from tools.recon.duplicates import (
+    duplicate_rows,
+    split_matched_duplicates,
+    split_orphan_duplicates,
+)
 from tools.recon.env import env_signal
 from tools.recon.mapping import EntitySpec
 from tools.recon.rules import (
@@ -22,7 +28,8 @@ from tools.recon.rules import (
     known_currency,
 )
 
-__all__ = ["EntityContext", "classify_entity", "contribution", "split_local_duplicates"]
+__all__ = ["EntityContext", "bridge_fields", "classify_entity", "contribution", "field_for",
+           "received_field"]
 
 CASH_BALANCE_TXN = "customer_cash_balance_transaction"
 
@@ -52,51 +59,6 @@ def _state_field(spec: EntitySpec) -> str | None:
     return None
 
 
-RECEIVED_PATHS = ("amount_paid", "amount_received")
-"""Stripe fields holding the money an object actually received (invoice, PaymentIntent)."""
-
-
-def received_field(spec: EntitySpec) -> str | None:
-    """The compared money field mirroring what the object received, if the mapping has one."""
-    return next((n for n, f in spec.fields.items()
-                 if f.type == "money" and f.compared and (f.stripe or n) in RECEIVED_PATHS),
-                None)
-
-
-def field_for(spec: EntitySpec, path: str, *, money: bool = False) -> str | None:
-    """The compared field mirroring Stripe's `path` (by its Stripe path, whatever its name)."""
-    return next((n for n, f in spec.fields.items() if f.compared and (f.stripe or n) == path
-                 and (f.type == "money") == money), None)
-
-
-def bridge_fields(spec: EntitySpec) -> tuple[str | None, str | None]:
-    """(amount field, status field) the bridge reads for a payment or refund entity."""
-    paths = ("amount_received", "amount") if spec.stripe_object == "payment_intent" \
-        else ("amount",)
-    amount = next((f for f in (field_for(spec, p, money=True) for p in paths) if f), None)
-    return amount, field_for(spec, "status")
-
-
-def contribution(prefix: str, spec: EntitySpec, stripe_object: str | None) -> pl.Expr:
-    """Money this row adds to the bridge (net collected): payments in, refunds out."""
-    if stripe_object not in ("payment_intent", "refund"):
-        return pl.lit(0, dtype=pl.Int64)
-    amount, state = bridge_fields(spec)
-    if amount is None or state is None:
-        return pl.lit(0, dtype=pl.Int64)
-    status = pl.col(f"{prefix}{state}")
-    if stripe_object == "payment_intent":
-        return pl.when(status == "succeeded").then(pl.col(f"{prefix}{amount}")).otherwise(0)
-    return (pl.when(status.is_in(["succeeded", "pending"]))
-            .then(-pl.col(f"{prefix}{amount}")).otherwise(0))
-
-
-def _values(prefix: str, names: list[str]) -> pl.Expr:
-    if not names:
-        return pl.lit("{}")
-    return pl.struct([pl.col(f"{prefix}{n}").alias(n) for n in names]).struct.json_encode()
-
-
 def classify_entity(
     name: str, spec: EntitySpec, stripe: pl.DataFrame, local: pl.DataFrame, ctx: EntityContext
 ) -> tuple[pl.DataFrame, int]:
@@ -105,11 +67,11 @@ def classify_entity(
     money = [f for f in compared if spec.fields[f].type == "money"]
     state = _state_field(spec)
     cur = "currency" if "currency" in stripe.columns and "currency" in local.columns else None
-    local, extra = split_local_duplicates(local)
-    dups = _duplicate_rows(name, spec, extra, money, cur)
     s = stripe.select(pl.all().name.prefix("s_"))
     lo = local.select(pl.all().name.prefix("l_"))
     j = s.join(lo, left_on="s_stripe_id", right_on="l_stripe_id", how="full", coalesce=False)
+    compared_rows = j.height
+    j, extra = split_matched_duplicates(j, stripe.height)
     in_s, in_l = pl.col("s_stripe_id").is_not_null(), pl.col("l_local_key").is_not_null()
     s_deleted = pl.col("s_deleted").fill_null(False) if "s_deleted" in s.columns else pl.lit(False)
     diffs = {f: pl.col(f"s_{f}").ne_missing(pl.col(f"l_{f}")) for f in compared}
@@ -134,6 +96,9 @@ def classify_entity(
                      expected_livemode=ctx.expected_livemode)
     rows = j.filter(stripe_only | local_only
                     | (in_s & in_l & (content | live | acct | dup | unapplied | env.matched)))
+    rows, extra_orphans = split_orphan_duplicates(rows)
+    dups = duplicate_rows(name, spec, pl.concat([extra, extra_orphans], how="diagonal_relaxed"),
+                          money, cur)
     rows = rows.with_columns(
         _in_s=in_s, _in_l=in_l, _live=live, _acct=acct, _unapplied=in_s & in_l & unapplied,
         _env=env.flag, _env_conf=env.confidence, _env_why=env.reason,
@@ -143,7 +108,7 @@ def classify_entity(
         if diffs else pl.lit([], pl.List(pl.String)),
     )
     if not rows.height:
-        return dups, j.height + extra.height
+        return dups, compared_rows
     rows = _attach(rows, ctx, state)
     cls, reason = _class_expr(name, spec, ctx, money, state, cur)
     s_cur = pl.col("s_currency") if cur else pl.lit(None, pl.String)
@@ -175,66 +140,10 @@ def classify_entity(
         pl.col("_review_key").is_not_null().alias("needs_review"),
         pl.when(pl.col("class") == "ENV_MISMATCH").then(pl.col("_env_conf"))
         .otherwise(pl.col("_confidence")).alias("confidence"),
-        _values("s_", [f for f in compared if f"s_{f}" in rows.columns]).alias("s_values"),
-        _values("l_", [f for f in compared if f"l_{f}" in rows.columns]).alias("l_values"),
+        values_json("s_", [f for f in compared if f"s_{f}" in rows.columns]).alias("s_values"),
+        values_json("l_", [f for f in compared if f"l_{f}" in rows.columns]).alias("l_values"),
     ).cast(DISC_SCHEMA)  # type: ignore[arg-type]
-    return (pl.concat([out, dups]) if dups.height else out), j.height + extra.height
-
-
-def _natural_order(column: str) -> list[pl.Expr]:
-    """Row addresses in creation order where they are serial ("t:9" before "t:10")."""
-    return [pl.col(column).str.len_chars(), pl.col(column)]
-
-
-def split_local_duplicates(local: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one row per Stripe id, the later rows that repeat an id), each extra row carrying
-    ``_first``: the local key of the row kept (the earliest by row address).
-
-    A second local row for one Stripe object is a second local effect of one remote event
-    (a retried webhook inserting twice); joined as is, both rows would match Stripe and
-    the repeat would never be seen.
-    """
-    if "stripe_id" not in local.columns or not local.height:
-        return local, local.clear().with_columns(_first=pl.lit(None, pl.String))
-    repeated = local["stripe_id"].is_duplicated() & local["stripe_id"].is_not_null()
-    if not repeated.any():
-        return local, local.clear().with_columns(_first=pl.lit(None, pl.String))
-    group = (local.filter(repeated).sort(_natural_order("local_key"))
-             .with_columns(_rank=pl.int_range(pl.len()).over("stripe_id"),
-                           _first=pl.col("local_key").first().over("stripe_id")))
-    extra = group.filter(pl.col("_rank") > 0).drop("_rank")
-    return (local.filter(~pl.col("local_key").is_in(extra["local_key"].implode())),
-            extra)
-
-
-def _duplicate_rows(name: str, spec: EntitySpec, extra: pl.DataFrame, money: list[str],
-                    cur: str | None) -> pl.DataFrame:
-    """DUPLICATE_LOCAL_EFFECT rows: each repeat counts once more on the user side of the
-    bridge (its own contribution), nothing on Stripe's."""
-    if not extra.height:
-        return pl.DataFrame(schema=DISC_SCHEMA)
-    lo = extra.select(pl.all().name.prefix("l_"))
-    primary = next((m for m in ("amount", "total", "amount_received", "net_amount")
-                    if m in money and f"l_{m}" in lo.columns), None)
-    l_cur = pl.col("l_currency") if cur and "l_currency" in lo.columns else pl.lit(None,
-                                                                                 pl.String)
-    shown = [f for f in spec.fields if f"l_{f}" in lo.columns and spec.fields[f].compared]
-    return lo.select(
-        pl.lit("DUPLICATE_LOCAL_EFFECT").alias("class"), pl.lit(name).alias("entity"),
-        pl.col("l_stripe_id").alias("stripe_id"), pl.col("l_local_key").alias("local_key"),
-        pl.lit([], pl.List(pl.String)).alias("fields"),
-        (pl.col(f"l_{primary}") if primary else pl.lit(None, pl.Int64)).alias("amount_minor"),
-        l_cur.alias("currency"), pl.lit(0, pl.Int64).alias("s_contrib"),
-        pl.lit(None, pl.String).alias("s_cur"),
-        contribution("l_", spec, spec.stripe_object).cast(pl.Int64).alias("l_contrib"),
-        l_cur.alias("l_cur"),
-        pl.concat_list([pl.col("l_stripe_id")]).alias("ev_stripe"),
-        pl.concat_list([pl.col("l_local_key"), pl.col("l__first")]).alias("ev_local"),
-        (pl.lit("a second local row for one Stripe object (the first is ")
-         + pl.col("l__first") + pl.lit(")")).alias("reason"),
-        pl.lit(False).alias("needs_review"), pl.lit(None, pl.Float64).alias("confidence"),
-        pl.lit("{}").alias("s_values"), _values("l_", shown).alias("l_values"),
-    ).cast(DISC_SCHEMA)  # type: ignore[arg-type]
+    return (pl.concat([out, dups]) if dups.height else out), compared_rows
 
 
 def _attach(rows: pl.DataFrame, ctx: EntityContext, state: str | None) -> pl.DataFrame:

@@ -7,12 +7,11 @@ frames directly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import polars as pl
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from core.ids import new_id
 from tools.recon.applied import classify_all_applied
@@ -23,9 +22,9 @@ from tools.recon.entitlements import classify_entitlements
 from tools.recon.gaps import find_webhook_gaps
 from tools.recon.mapping import Mapping
 from tools.recon.match import applied_states, fallback_match, remote_duplicates
-from tools.recon.models import Discrepancy, ReconRun
+from tools.recon.models import DiscrepancyList, ReconRun
 from tools.recon.payouts import find_payout_breaks
-from tools.recon.repair import propose_fields
+from tools.recon.rows import with_ids
 from tools.recon.rules import DISC_SCHEMA
 from tools.recon.stripe_frames import OBJECT_FIELDS, _empty
 
@@ -118,65 +117,18 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
                        complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
 
 
-def _values(raw: str | None, fields: list[str]) -> dict:
-    if not raw or raw == "{}":
-        return {}
-    try:
-        values = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return {k: v for k, v in values.items() if k in fields} if fields else values
-
-
-_DISCREPANCIES = TypeAdapter(list[Discrepancy])
-
-
-def _discrepancies(frame: pl.DataFrame, rid: str) -> list[Discrepancy]:
-    """Frame rows → validated models in one pass (one TypeAdapter call, no per-row copies)."""
-    same = (pl.col("s_cur").is_null() | pl.col("l_cur").is_null()
-            | (pl.col("s_cur") == pl.col("l_cur")))
-    rows = frame.with_columns(
-        id=pl.lit(f"{rid}:") + pl.int_range(pl.len()).cast(pl.String).str.zfill(6),
-        money_impact=pl.when(same).then(pl.col("l_contrib") - pl.col("s_contrib")),
-    ).to_dicts()
-    raw = []
-    for row in rows:
-        fields = row["fields"] or []
-        legs = [{"currency": c, "amount": a} for c, a in
-                ((row["s_cur"], -(row["s_contrib"] or 0)), (row["l_cur"], row["l_contrib"] or 0))
-                if c and a]
-        raw.append({
-            "id": row["id"], "class": row["class"], "entity": row["entity"],
-            "stripe_id": row["stripe_id"], "local_key": row["local_key"], "fields": fields,
-            "stripe_values": _values(row["s_values"], fields),
-            "local_values": _values(row["l_values"], fields),
-            "amount_minor": row["amount_minor"], "currency": row["currency"],
-            "money_impact": row["money_impact"] if legs or row["money_impact"] else 0,
-            "bridge_legs": legs,
-            "evidence": {"stripe": row["ev_stripe"] or [], "local": row["ev_local"] or []},
-            "reason": row["reason"] or "", "needs_review": bool(row["needs_review"]),
-            "confidence": row["confidence"],
-            "proposed_repair": propose_fields(
-                cls=row["class"], entity=row["entity"], stripe_id=row["stripe_id"],
-                local_key=row["local_key"], fields=fields, needs_review=row["needs_review"],
-                confidence=row["confidence"], events=len(row["ev_stripe"] or []),
-                fallback=row["id"]),
-        })
-    return _DISCREPANCIES.validate_python(raw)
-
-
 def to_run(result: ReconResult, *, engagement: str | None = None, run_id: str | None = None,
            started_at: datetime | None = None, scope: dict | None = None,
            warnings: list[str] | None = None) -> ReconRun:
     """The boundary model of a run (verdict decided here)."""
     rid = run_id or new_id("rcn")
-    items = _discrepancies(result.discrepancies, rid)
-    counts: dict[str, int] = {}
-    for d in items:
-        counts[d.class_.value] = counts.get(d.class_.value, 0) + 1
-    verdict = decide_verdict(complete=result.complete, classes=[d.class_.value for d in items],
-                             needs_review=any(d.needs_review for d in items),
+    frame = with_ids(result.discrepancies, rid)
+    # decided and counted on the columns: models are built only for the rows shown
+    counts = {c: n for c, n in frame.group_by("class").len().sort("class").iter_rows()}
+    verdict = decide_verdict(complete=result.complete, classes=list(counts),
+                             needs_review=bool(frame["needs_review"].any()),
                              bridge=result.bridge)
+    items = DiscrepancyList(frame=frame)
     now = datetime.now(UTC)
     return ReconRun(
         id=rid, engagement=engagement, started_at=started_at or now, finished_at=now,

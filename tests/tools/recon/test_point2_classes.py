@@ -32,6 +32,13 @@ def test_second_local_row_for_one_stripe_object_is_duplicate_local_effect():
     assert run.verdict == Verdict.BREAKS
 
 
+def test_repeated_row_of_an_id_stripe_does_not_know_is_one_orphan_and_one_duplicate():
+    local = [{"stripe_id": "cus_gone", "local_key": f"accounts:{k}"} for k in (3, 4)]
+    run = run_engine({"customer": []}, {"customer": local})
+    assert sorted((d.class_.value, d.local_key) for d in run.discrepancies) == [
+        ("DUPLICATE_LOCAL_EFFECT", "accounts:4"), ("ORPHAN_LOCAL", "accounts:3")]
+
+
 def test_duplicate_rows_still_compare_the_first_row():
     local = [{"stripe_id": "pi_1", **PI, "amount": 1001, "local_key": "payments:1"},
              {"stripe_id": "pi_1", **PI, "local_key": "payments:2"}]
