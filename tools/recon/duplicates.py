@@ -32,7 +32,11 @@ def _repeats(candidates: pl.DataFrame, key: str) -> pl.DataFrame:
 
 
 def _without(frame: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
-    return frame.filter(~pl.col("l_local_key").is_in(extra["l_local_key"].implode()))
+    if not extra.height:
+        return frame
+    # rows without a local side (Stripe-only) are never a repeat: keep them (is_in → null)
+    return frame.filter(~pl.col("l_local_key").is_in(extra["l_local_key"].implode())
+                        .fill_null(False))
 
 
 def split_matched_duplicates(joined: pl.DataFrame,
@@ -41,8 +45,9 @@ def split_matched_duplicates(joined: pl.DataFrame,
     with_id = joined.height - joined["s_stripe_id"].null_count()
     if with_id <= stripe_rows:
         return joined, joined.clear()
-    candidates = joined.filter(pl.col("s_stripe_id").is_duplicated()
-                               & pl.col("l_local_key").is_not_null())
+    candidates = joined.filter(pl.col("s_stripe_id").is_not_null()
+                               & pl.col("l_local_key").is_not_null()
+                               & pl.col("s_stripe_id").is_duplicated())
     extra = _repeats(candidates, "s_stripe_id")
     return _without(joined, extra), extra
 

@@ -20,15 +20,22 @@ PI = {"status": "succeeded", "currency": "usd", "amount": 1000, "amount_received
 def test_second_local_row_for_one_stripe_object_is_duplicate_local_effect():
     # a retried webhook inserted the payment twice: both rows equal Stripe's object
     local = [{"stripe_id": "pi_1", **PI, "local_key": f"payments:{k}"} for k in (9, 10, 12)]
+    # beside them, two unrelated rows Stripe does not know (never each other's repeat)
+    local += [{"stripe_id": f"pi_gone{k}", **PI, "local_key": f"payments:{k}"} for k in (1, 2)]
     run = run_engine({"payment": [{"stripe_id": "pi_1", **PI}]}, {"payment": local})
-    assert classes(run) == [("DUPLICATE_LOCAL_EFFECT", "pi_1")] * 2
-    dups = sorted(run.discrepancies, key=lambda d: d.local_key or "")
+    assert [c for c in classes(run) if c[0] != "ORPHAN_LOCAL"] == [
+        ("DUPLICATE_LOCAL_EFFECT", "pi_1")] * 2
+    assert [c for c in classes(run) if c[0] == "ORPHAN_LOCAL"] == [
+        ("ORPHAN_LOCAL", "pi_gone1"), ("ORPHAN_LOCAL", "pi_gone2")]
+    dups = sorted((d for d in run.discrepancies if d.class_.value == "DUPLICATE_LOCAL_EFFECT"),
+                  key=lambda d: d.local_key or "")
     # the earliest row (by serial key, not text order) is the mirror; the repeats point at it
     assert [d.local_key for d in dups] == ["payments:10", "payments:12"]
     assert all(d.evidence.local[1] == "payments:9" for d in dups)
-    (b,) = run.bridge  # the user side counts the payment three times: explained, no residual
-    assert (b.stripe_total, b.user_total, b.residual) == (1000, 3000, 0)
-    assert [(a.label, a.amount) for a in b.adjustments] == [("DUPLICATE_LOCAL_EFFECT", 2000)]
+    (b,) = run.bridge  # the user side counts the payment 3 (+2 orphan) times: all explained
+    assert (b.stripe_total, b.user_total, b.residual) == (1000, 5000, 0)
+    assert [(a.label, a.amount) for a in b.adjustments] == [("DUPLICATE_LOCAL_EFFECT", 2000),
+                                                            ("ORPHAN_LOCAL", 2000)]
     assert run.verdict == Verdict.BREAKS
 
 
@@ -42,9 +49,12 @@ def test_repeated_row_of_an_id_stripe_does_not_know_is_one_orphan_and_one_duplic
 def test_duplicate_rows_still_compare_the_first_row():
     local = [{"stripe_id": "pi_1", **PI, "amount": 1001, "local_key": "payments:1"},
              {"stripe_id": "pi_1", **PI, "local_key": "payments:2"}]
-    run = run_engine({"payment": [{"stripe_id": "pi_1", **PI}]}, {"payment": local})
+    # a Stripe object nobody mirrored stays in the comparison beside the repeat
+    run = run_engine({"payment": [{"stripe_id": "pi_1", **PI}, {"stripe_id": "pi_2", **PI}]},
+                     {"payment": local})
     assert sorted((d.class_.value, d.local_key) for d in run.discrepancies) == [
-        ("AMOUNT_MISMATCH.rounding", "payments:1"), ("DUPLICATE_LOCAL_EFFECT", "payments:2")]
+        ("AMOUNT_MISMATCH.rounding", "payments:1"), ("DUPLICATE_LOCAL_EFFECT", "payments:2"),
+        ("UNAPPLIED_PAYMENT", None)]
 
 
 INV = {"status": "paid", "currency": "usd", "total": 500}
