@@ -27,7 +27,7 @@ from tools.shadow.replay import Attempt
 
 __all__ = ["ReplayProgress", "render_summary"]
 
-TOP = 5
+TOP = 10
 
 
 class ReplayProgress:
@@ -102,9 +102,11 @@ def render_summary(run: ShadowRun, console: Console, *, outcomes: Counter[str] |
     colour = {"PASS": "green", "FAIL": "red"}.get(run.verdict.value, "yellow")
     r = run.run
     seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0.0
+    billing = r.mode == "billing_parallel"
+    noise = "" if billing else f", noise removed {run.noise.removed}"
     console.print(f"run {r.id}: [bold {colour}]{run.verdict.value}[/] — "
-                  f"{len(run.mismatches)} differences, noise removed {run.noise.removed}; "
-                  f"{r.corpus_events} events, wall time {seconds:.1f} s")
+                  f"{len(run.mismatches)} differences{noise}; {r.corpus_events} "
+                  f"{'invoices' if billing else 'events'}, wall time {seconds:.1f} s")
     for reason in run.reasons:
         console.print(f"  {escape(reason)}")
     if outcomes:
