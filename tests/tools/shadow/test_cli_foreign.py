@@ -131,12 +131,14 @@ def test_pantrybox_end_to_end_from_the_cli(tmp_path, env):
     fields = {(d["entity"], d["field"]) for d in report["state_diffs"]}
     assert ("refund_note", "amount") in fields or any(
         e == "refund_note" for e, _ in fields)
-    # the seeded catalogue was never wiped: both apps shipped boxes for paid invoices
-    engine = create_engine(dbs["c"])
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM plan")).scalar() == 3
-        assert conn.execute(text("SELECT count(*) FROM shipment")).scalar() > 0
-    engine.dispose()
+    # boxes were shipped, so the seeded plans were there (the primary, reset by its own
+    # endpoint, keeps its last replay); the snapshotted candidate is left as it was found
+    for db, shipments in ((dbs["a"], lambda n: n > 0), (dbs["c"], lambda n: n == 0)):
+        engine = create_engine(db)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM plan")).scalar() == 3
+            assert shipments(conn.execute(text("SELECT count(*) FROM shipment")).scalar())
+        engine.dispose()
 
 
 @contextmanager
