@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from core.money import decimal_text, minor_decimal
 from tools.blueprints.spec_common import Strict, check_currency, minor_units
 
-__all__ = ["CatalogBlueprint", "PriceSpec", "ProductSpec", "Recurring", "Tier"]
+__all__ = ["CatalogBlueprint", "ImportSpec", "PriceSpec", "ProductSpec", "Recurring", "Tier"]
 
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 
@@ -133,11 +133,27 @@ class ProductSpec(Strict):
         return value
 
 
+class ImportSpec(Strict):
+    """An object on the account this blueprint takes over, named explicitly (like Terraform's
+    `import`): a product by its id, or a price by its id and the lookup key it holds."""
+
+    id: str = Field(pattern=r"^(prod|price)_[A-Za-z0-9_-]+$")
+    lookup_key: str | None = Field(None, description="prices: the key the blueprint gives it")
+
+    @model_validator(mode="after")
+    def _price_has_key(self) -> ImportSpec:
+        if self.id.startswith("price_") and self.lookup_key is None:
+            raise ValueError("a price import names the lookup_key it will hold")
+        return self
+
+
 class CatalogBlueprint(Strict):
     kind: Literal["catalog"]
     name: str
     description: str | None = None
     products: list[ProductSpec]
+    imports: list[ImportSpec] = Field(
+        default_factory=list, description="objects not made by this blueprint that it adopts")
 
     @model_validator(mode="after")
     def _unique(self) -> CatalogBlueprint:
@@ -145,4 +161,14 @@ class CatalogBlueprint(Strict):
         dup = sorted({k for k in keys if keys.count(k) > 1})
         if dup:
             raise ValueError(f"lookup keys must be unique; repeated: {', '.join(dup)}")
+        ids = {p.id for p in self.products}
+        for i in self.imports:
+            if i.lookup_key is not None and i.lookup_key not in keys:
+                raise ValueError(f"imports: lookup key {i.lookup_key!r} is not a price of "
+                                 "this blueprint")
+            if i.id.startswith("prod_") and i.id not in ids:
+                raise ValueError(f"imports: product {i.id!r} is not in this blueprint")
         return self
+
+    def imported(self, object_id: str, lookup_key: str | None = None) -> bool:
+        return any(i.id == object_id and i.lookup_key == lookup_key for i in self.imports)

@@ -121,6 +121,12 @@ def plan_catalog(bp: CatalogBlueprint, ctx: BlueprintContext) -> list[PlanItem]:
     for pi, prod in enumerate(bp.products):
         want = _product_desired(bp, prod)
         have = _product_observed(products[prod.id], bp.name) if prod.id in products else None
+        if have is not None and not have.managed and not bp.imported(prod.id):
+            raise BlueprintInvalid(
+                f"field 'products[{pi}].id': product {prod.id} already exists on the account "
+                "and this blueprint does not manage it",
+                hint=f"adopt it explicitly with `imports: [{{id: {prod.id}}}]`, or choose "
+                     "another product id")
         action, changes = diff(want, have)
         writes: list[Write] = []
         if action == "create":
@@ -174,6 +180,21 @@ def _prices_of(ctx: BlueprintContext, product: str, name: str) -> dict[str, Obse
     return out
 
 
+def _refuse_takeover(ctx: BlueprintContext, price: PriceSpec, have: Observed) -> None:
+    """A lookup key on a price this blueprint did not make: planning would move the key and
+    deactivate that price under whatever uses it. Say what it is and what uses it."""
+    subs = list(ctx.gateway.list_all("/v1/subscriptions",
+                                     {"price": have.id, "status": "active"}, page_size=100))
+    used = f"{len(subs)} active subscription(s), e.g. {subs[0]['id']}" if subs else \
+        "no active subscription"
+    raise BlueprintInvalid(
+        f"lookup key {price.lookup_key!r} belongs to price {have.id} on product "
+        f"{have.fields.get('product')}, which this blueprint does not manage ({used})",
+        hint=f"adopt it explicitly with `imports: [{{id: {have.id}, lookup_key: "
+             f"{price.lookup_key}}}]` (a changed amount then moves the key to a new price), "
+             "or choose another lookup key")
+
+
 def _price_item(ctx: BlueprintContext, bp: CatalogBlueprint, prod: ProductSpec, price: PriceSpec,
                 meter_id: str | None, observed: dict[str, Observed]) -> PlanItem:
     want = _price_desired(bp, prod, price, meter_id)
@@ -181,6 +202,8 @@ def _price_item(ctx: BlueprintContext, bp: CatalogBlueprint, prod: ProductSpec, 
     if have is None:  # the lookup key may sit on a price of another product
         found = list(ctx.gateway.list_all("/v1/prices", {"lookup_keys[]": price.lookup_key}))
         have = _price_observed(found[0], bp.name) if found else None
+    if have is not None and not have.managed and not bp.imported(have.id, price.lookup_key):
+        _refuse_takeover(ctx, price, have)
     action, changes = diff(want, have)
     writes: list[Write] = []
     if action in ("create", "replace"):
