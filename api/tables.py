@@ -1,4 +1,4 @@
-"""The API's tables (created by migrations 0004_api and 0011_console_sessions), as
+"""The API's tables (created by migrations 0004_api and 0012_console_sessions), as
 SQLAlchemy Core tables: the queue and stream code issues targeted UPDATEs and locking
 SELECTs, which read plainly in Core."""
 

@@ -1,15 +1,15 @@
 """console sessions held server-side: logout ends one for good (a copied cookie stops working)
 
-Revision ID: 0011_console_sessions
-Revises: 0010_workspace
+Revision ID: 0012_console_sessions
+Revises: 0011_decision_lifecycle
 Create Date: 2026-12-08
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_console_sessions"
-down_revision = "0010_workspace"
+revision = "0012_console_sessions"
+down_revision = "0011_decision_lifecycle"
 branch_labels = None
 depends_on = None
 
