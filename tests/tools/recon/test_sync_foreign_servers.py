@@ -206,3 +206,22 @@ def test_recon_run_is_incomplete_for_exactly_the_unavailable_types(replica, prox
     found = {(d.class_.value, d.stripe_id) for d in run.discrepancies}
     assert ("MISSING_LOCAL", unknown.id) in found
     assert not any(d.stripe_id == price.id or d.entity == "price" for d in run.discrepancies)
+
+
+@pytest.mark.localstripe
+def test_since_on_a_server_that_refuses_created_windows(localstripe: str, tmp_path: Path):
+    import time
+
+    client = stripe.StripeClient(LS_KEY, base_addresses={"api": localstripe})
+    old = client.v1.customers.create(params={"email": "old@x.io"})
+    time.sleep(1.1)  # localstripe stamps `created` in whole seconds
+    since = int(time.time())
+    new = client.v1.customers.create(params={"email": "new@x.io"})
+    snap = Snapshot(tmp_path / "snap")
+
+    # localstripe answers 400 "Unexpected created" on /v1/customers: the window is ours
+    report = run_sync(_gateway(localstripe, LS_KEY), snap, types=["customer"], since=since)
+
+    assert report.complete and not report.unavailable
+    ids = snap.frame("customer")["id"].to_list()
+    assert new.id in ids and old.id not in ids
