@@ -4,20 +4,25 @@ decide (engagement, severity, product, money impact, the HITL payload).
 Claim = a lease so two engineers do not work the same item. Decide checks the decision
 against the payload's review configs; approving a money action needs the approver role,
 and above FDE_API_TWO_APPROVER_MAJOR in the action's own currency (or when its amount or
-currency is unknown) two different
-approvers. Deciding is a conditional update: a second decision gets 409 and nothing runs
-twice. The caller turns a final decision into the resume run in the same transaction."""
+currency is unknown) two different approvers; an edit keeps to the rules of `api.edits`.
+Deciding is a conditional update: a second decision gets 409 and nothing runs twice. The
+caller turns a final decision into the resume run in the same transaction.
+
+`decide` is the only way a decision on an escalated interrupt is taken: the queue's routes,
+the console, `fde queue decide` and a resume sent to the runs API all go through it (see
+`api.decisions` and docs/decisions/0002-one-decision-path.md)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.edits import EditScope, check_edit
 from api.errors import Conflict
 from api.tables import escalations
 from core import audit
@@ -28,6 +33,8 @@ from core.settings import Settings
 
 __all__ = ["DecisionIn", "EscalationView", "claim", "decide", "get", "list_open",
            "open_for_interrupt"]
+
+ObjectId = Annotated[str, Field(min_length=1, max_length=255)]
 
 Status = Literal["open", "claimed", "decided"]
 _SEVERITY = {"money": "high", "write": "medium"}
@@ -68,6 +75,10 @@ class DecisionIn(BaseModel):
                                description="the action_request to approve/edit (by name)")
     args: dict[str, Any] | None = Field(default=None, description="edited args (edit only)")
     message: str = Field(default="", max_length=4000)
+    named_ids: list[ObjectId] = Field(
+        default_factory=list, max_length=20,
+        description="edit only: ids no tool of the run returned that the edit may target; "
+                    "each is looked up on the engagement's own Stripe account first")
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -200,7 +211,17 @@ def claim(session: Session, escalation_id: str, who: Principal, *, lease_seconds
     return get(session, escalation_id)
 
 
-def _check(view: EscalationView, decision: DecisionIn) -> dict[str, Any]:
+def _proposed_args(view: EscalationView, name: str) -> dict[str, Any] | None:
+    for request in view.payload.get("action_requests") or []:
+        if request.get("name") == name:
+            return dict(request.get("args") or {})
+    for action in (view.payload.get("diagnosis") or {}).get("actions") or []:
+        if action.get("name") == name:
+            return dict(action.get("args") or {})
+    return None
+
+
+def _check(view: EscalationView, decision: DecisionIn, scope: EditScope) -> dict[str, Any]:
     """The decision as the graph reads it, checked against what the escalation allows."""
     from agents.escalation import CONFIRM
 
@@ -208,6 +229,8 @@ def _check(view: EscalationView, decision: DecisionIn) -> dict[str, Any]:
                for c in view.payload.get("review_configs", [])}
     if decision.type == "respond" and not decision.message.strip():
         raise ConfigError("a respond decision needs a message", hint='{"message": "..."}')
+    if decision.named_ids and decision.type != "edit":
+        raise ConfigError("named_ids only go with an edit decision")
     if decision.type in ("approve", "edit"):
         name = decision.action or CONFIRM
         if allowed and name not in allowed:
@@ -216,9 +239,19 @@ def _check(view: EscalationView, decision: DecisionIn) -> dict[str, Any]:
         if allowed and decision.type not in allowed[name]:
             raise ConfigError(f"{name} cannot be {decision.type}d here",
                               hint=f"allowed: {', '.join(allowed[name])}")
-        if decision.type == "edit" and not decision.args:
-            raise ConfigError("an edit decision needs the edited args", hint='{"args": {...}}')
-        return {"type": decision.type, "action": name, "args": decision.args,
+        args = None
+        if decision.type == "approve" and decision.args:
+            raise ConfigError("an approve decision runs the proposed args; to change them "
+                              "send an edit", hint='{"type": "edit", "args": {...}}')
+        if decision.type == "edit":
+            if not decision.args:
+                raise ConfigError("an edit decision needs the edited args",
+                                  hint='{"args": {...}}')
+            proposed = _proposed_args(view, name)
+            if proposed is None:
+                raise ConfigError(f"action {name!r} was not proposed by this escalation")
+            args = check_edit(proposed, decision.args, decision.named_ids, scope)
+        return {"type": decision.type, "action": name, "args": args,
                 "message": decision.message}
     if decision.action or decision.args:
         raise ConfigError(f"action/args only go with approve or edit, not {decision.type}")
@@ -258,7 +291,10 @@ class Decided(BaseModel):
 
 
 def decide(session: Session, escalation_id: str, who: Principal, decision: DecisionIn, *,
-           settings: Settings) -> Decided:
+           settings: Settings, scope: EditScope | None = None,
+           final_only: bool = False) -> Decided:
+    """``final_only``: refuse (409, nothing recorded) a decision that would only be the
+    first of two approvals — the runs API cannot answer "recorded, wait for another"."""
     view = _view(_row(session, escalation_id, lock=True))
     if view.status == "decided":
         raise Conflict(f"escalation {escalation_id} was already decided by {view.decided_by}",
@@ -267,7 +303,7 @@ def decide(session: Session, escalation_id: str, who: Principal, decision: Decis
         # a second approval is exactly what the claimer waits for: it is never blocked
         raise Conflict(f"escalation {escalation_id} is claimed by {view.claimed_by}",
                        hint="only the engineer holding the claim may decide until it expires")
-    checked = _check(view, decision)
+    checked = _check(view, decision, scope or EditScope())
     answer = checked | {"actor": who.actor}
     approvals = list(view.approvals)
     money = decision.type in ("approve", "edit") and _is_money(view, answer["action"])
@@ -276,8 +312,7 @@ def decide(session: Session, escalation_id: str, who: Principal, decision: Decis
             raise PermissionDenied(f"{answer['action']} moves money: it needs the approver "
                                    f"role; {who.name} is a {who.role}",
                                    hint="ask an approver to decide this escalation")
-        moved = _money_of(view, answer["action"],
-                          decision.args if decision.type == "edit" else None)
+        moved = _money_of(view, answer["action"], checked["args"])
         two = _needs_two(moved, settings)
         same = [a for a in approvals if a["decision"] == checked]
         if any(a["actor"] == who.actor for a in same):
@@ -286,6 +321,14 @@ def decide(session: Session, escalation_id: str, who: Principal, decision: Decis
         approvals.append({"actor": who.actor, "decision": checked,
                           "at": datetime.now(UTC).isoformat()})
         if two and len(same) < 1:
+            if final_only:
+                amount = moved.format() if moved else "an unknown amount"
+                raise Conflict(
+                    f"{answer['action']} moves {amount}, above the two-approver threshold: "
+                    "it needs two approvers and no other approver has approved it yet",
+                    hint=f"record your approval with POST /escalations/{escalation_id}/"
+                         "decide (or `fde queue decide`); a second approver's decision "
+                         "resumes the run")
             session.execute(escalations.update().where(escalations.c.id == escalation_id)
                             .values(approvals=approvals))
             audit.record(session, actor=who.actor, action="escalation.approve_first",
@@ -315,19 +358,3 @@ def for_interrupt(session: Session, thread_id: str, interrupt_id: str) -> Any:
     return session.execute(sa.select(escalations).where(
         escalations.c.thread_id == thread_id,
         escalations.c.interrupt_id == interrupt_id)).first()
-
-
-def close_by_resume(session: Session, thread_id: str, interrupt_id: str, who: Principal,
-                    decision: dict[str, Any], run_id: str) -> None:
-    """A resume sent straight to the runs API closes its escalation the same way."""
-    row = for_interrupt(session, thread_id, interrupt_id)
-    if row is None:
-        return
-    done = session.execute(escalations.update().where(
-        escalations.c.id == row.id, escalations.c.status != "decided").values(
-            status="decided", decision=decision, decided_by=who.actor,
-            decided_at=datetime.now(UTC), resume_run_id=run_id)).rowcount
-    if not done:
-        raise Conflict(f"the escalation for interrupt {interrupt_id} was already decided")
-    audit.record(session, actor=who.actor, action="escalation.decide", target=row.id,
-                 engagement=row.engagement, details={"decision": decision, "via": "runs"})

@@ -1,5 +1,7 @@
 """`fde advise --engagement NAME [--log FILE] [--json]`: the integration performance
-advisor over the engagement's request log (the replica's, or an exported file)."""
+advisor over the calls the company's code makes to Stripe — its OpenTelemetry client spans
+(OTLP JSON) or an exported request log (JSONL/CSV); by default the engagement's
+``stripe-calls.otlp.json`` in its data folder."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from rich.table import Table
 from cli import context
 from cli.output import console, print_json, say
 from core import engagements
-from tools.advisor import advise, fetch_replica_log, load_request_log
+from tools.advisor import advise, calls_path, load_request_log
 
 _COLOUR = {"high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -21,19 +23,17 @@ _COLOUR = {"high": "red", "medium": "yellow", "low": "cyan"}
 def advise_cmd(
     engagement: Annotated[str, typer.Option("--engagement", "-e", help="engagement name")],
     log: Annotated[Path | None, typer.Option(
-        "--log", help="exported request log (.jsonl/.csv); default: the replica's own log")
+        "--log", help="OTLP JSON trace export (.json) or request log (.jsonl/.csv); default: "
+                      "the engagement's stripe-calls.otlp.json in the data folder")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="findings as JSON")] = False,
 ) -> None:
     """Find polling, N+1 retrieves, small pages, 429 bursts, search-after-write, missing
     idempotency keys and API version spread — each with the calls it would save per day."""
     with context.database().session() as session:
-        found = engagements.get(session, engagement)
-    if log is not None:
-        records, source = load_request_log(log), str(log)
-    else:
-        base = found.stripe_api_base or context.settings().stripe_api_base
-        records, source = fetch_replica_log(base), f"{base} request log"
+        engagements.get(session, engagement)  # an unknown engagement is an error first
+    path = log if log is not None else calls_path(context.settings().data_dir, engagement)
+    records, source = load_request_log(path), str(path)
     advice = advise(records, source=source)
     if as_json:
         print_json(advice.model_dump(mode="json"))

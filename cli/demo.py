@@ -7,6 +7,7 @@ something to find.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -18,6 +19,7 @@ from core import engagements
 from core.errors import EngagementNotFound
 from core.secrets import secret_box
 from core.settings import SANDBOX_API_KEY
+from tools.advisor import calls_path
 
 DEMO_ENGAGEMENT = "demo"
 DEMO_BUGS = "FM-02,FM-04,FM-13,FM-15"
@@ -68,6 +70,10 @@ def demo() -> None:
                        log=say) as world:
         _ensure_demo_engagement(world.replica_url, world.user_db,
                                 f"{world.handler_url}/webhooks/stripe")
+        # what the company's tracing exported: `fde advise -e demo` reads it by default
+        target = calls_path(settings.data_dir, DEMO_ENGAGEMENT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(world.calls, target)
         api = create_app(settings, database=context.database())
         _banner(settings.api_url, world.replica_url, world.handler_url,
                 sum(world.info.counts.values()))

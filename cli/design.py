@@ -111,3 +111,5 @@ def _show(stored: store.StoredDesign, as_json: bool) -> None:
         say(f"[yellow]risk:[/] {risk.text}\n    because {' + '.join(risk.because)}")
     for q in stored.draft.open_questions:
         say(f"[red]open question:[/] {q.question}\n    because {' + '.join(q.because)}")
+    for failure in stored.draft.tool_errors:
+        say(f"[red]incomplete:[/] {failure}")

@@ -50,7 +50,11 @@ def run(
         from agents.planners.base import select_planner
 
         select_planner(dict(os.environ), prefer="llm")  # no key → a clear error now
-    worlds = WorldCache(worlds_dir(context.settings().data_dir) / "evals")
+    from agents.wiring import knowledge_opener
+
+    # the pattern index when `fde knowledge index` built one, as a triage would use it
+    worlds = WorldCache(worlds_dir(context.settings().data_dir) / "evals",
+                        knowledge=knowledge_opener())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task(f"{len(cases)} scenarios, -j {jobs}", total=len(cases))

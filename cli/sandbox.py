@@ -30,13 +30,13 @@ def replica_db(data_dir: Path) -> Path:
 def replica(*, port: int | None = None, seed: bool = True) -> Iterator[ReplicaHandle]:
     """The replica on its data-dir store, seeded with a small fixture when the store is new."""
     from sandbox.replica.seed import seed_small
-    from sandbox.replica.testing import running_replica
+    from sandbox.replica.testing import serve_on
 
     settings = context.settings()
     db_path = replica_db(settings.data_dir)
     fresh = not db_path.exists()
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    with running_replica(db_path, host=settings.replica_host,
+    with serve_on(db_path, host=settings.replica_host,
                          port=settings.replica_port if port is None else port) as handle:
         if seed and fresh:
             seed_small(handle.client())

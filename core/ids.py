@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 
@@ -49,6 +50,17 @@ def stripe_resource_for(object_id: str) -> tuple[str, str] | None:
         if object_id.startswith(prefix) and len(object_id) > len(prefix):
             return STRIPE_PREFIXES[prefix]
     return None
+
+
+# An object id as it appears in tool results and answers ("pi_3Nx…", "in_1Q…:2"): the shape
+# the triage `verify` node and the decision rules match ids by, prefix-agnostic on purpose so
+# an id of a type the table above does not know is still recognised as one.
+OBJECT_ID = re.compile(r"\b[a-z]{2,8}_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]{6,}(?::\d+)?\b")
+
+
+def ids_in(text: str) -> set[str]:
+    """Every object id that appears in ``text``."""
+    return set(OBJECT_ID.findall(text))
 
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: sortable, unambiguous

@@ -113,6 +113,27 @@ class Money(BaseModel):
         return self.format()
 
 
+def minor_decimal(major: str | Decimal, currency: str, *, places: int = 12) -> Decimal:
+    """A major-unit rate in minor units, exactly, keeping precision finer than the currency:
+    Stripe's ``unit_amount_decimal`` (0.035 EUR → 3.5 cents; 2.5 JPY → 2.5) allows up to 12
+    decimal places of the minor unit. More than that is refused, never rounded."""
+    try:
+        value = Decimal(str(major)) if not isinstance(major, Decimal) else major
+    except InvalidOperation:
+        raise ValueError(f"not a decimal amount: {major!r}") from None
+    scaled = value.scaleb(exponent(currency))
+    if scaled != scaled.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(f"{major} {currency.upper()} is finer than Stripe's {places} decimal "
+                         "places of the minor unit")
+    return scaled
+
+
+def decimal_text(value: Decimal) -> str:
+    """The plain text Stripe uses for a decimal amount: no exponent, no trailing zeros."""
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
 def rescale(amount: int, *, from_currency_exponent: int, to_currency_exponent: int) -> int:
     """Move an integer amount between exponents exactly (e.g. a 2-decimal ledger into BHD).
 
@@ -135,3 +156,20 @@ def round_minor(value: Decimal, currency: str, *, rounding: str = ROUND_HALF_EVE
     """
     exp = exponent(currency)
     return int(value.scaleb(exp).quantize(Decimal(1), rounding=rounding))
+
+
+def charge_step(currency: str) -> int:
+    """The smallest chargeable step in minor units: Stripe refuses a three-decimal amount
+    whose last digit is not 0 (https://docs.stripe.com/currencies#three-decimal)."""
+    return 10 if exponent(currency) == 3 else 1
+
+
+def chargeable(amount: int, currency: str) -> bool:
+    return amount % charge_step(currency) == 0
+
+
+def round_charge(value: Decimal, currency: str, *, rounding: str = ROUND_HALF_EVEN) -> int:
+    """Like `round_minor`, but to an amount Stripe will charge (154.312 BHD → 154.310)."""
+    step = charge_step(currency)
+    steps = value.scaleb(exponent(currency)) / step
+    return int(steps.quantize(Decimal(1), rounding=rounding)) * step

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _stripe_defaults_to_the_replica(self) -> Settings:
+    def _stripe_defaults_to_the_sandbox(self) -> Settings:
         # One place decides where Stripe is: moving the replica (FDE_REPLICA_PORT) moves the
         # CLI, `fde doctor` and /info with it unless FDE_STRIPE_API_BASE names another base.
         if not self.stripe_api_base:

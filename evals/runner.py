@@ -35,6 +35,8 @@ class CaseRun(BaseModel):
     executed: list[dict[str, Any]] = Field(default_factory=list)
     escalation: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
+    struck: list[dict[str, Any]] = Field(
+        default_factory=list, description="what verification removed from the answer")
     latency_s: float = 0.0
     world_s: float = 0.0
     tokens: int = Field(default=0, description="streamed model tokens (LLM planner only)")
@@ -85,13 +87,16 @@ def run_case(case: CaseInput, *, worlds: WorldCache, planner: Planner) -> CaseRu
     return CaseRun(id=case.id, status=result.status, diagnosis=result.diagnosis,
                    tool_calls=result.tool_calls, executed=result.executed,
                    escalation=result.interrupt.value if result.interrupt else None,
-                   notes=result.notes, latency_s=time.perf_counter() - t1, world_s=world_s,
-                   tokens=tokens)
+                   notes=result.notes, struck=result.struck,
+                   latency_s=time.perf_counter() - t1, world_s=world_s, tokens=tokens)
 
 
-def _in_worker(case_json: str, root: str, kind: str) -> str:
+def _in_worker(case_json: str, root: str, kind: str, indexed: bool) -> str:
+    from agents.wiring import knowledge_opener
+
     case = CaseInput.model_validate_json(case_json)
-    run = run_case(case, worlds=WorldCache(Path(root)), planner=make_planner(kind))
+    worlds = WorldCache(Path(root), knowledge=knowledge_opener() if indexed else None)
+    run = run_case(case, worlds=worlds, planner=make_planner(kind))
     return run.model_dump_json()
 
 
@@ -106,7 +111,8 @@ def run_cases(cases: list[CaseInput], *, worlds: WorldCache,
         return
     ordered = sorted(cases, key=lambda c: c.world.world_key)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_in_worker, c.model_dump_json(), str(worlds.root), planner)
-                   for c in ordered]
+        indexed = worlds.knowledge is not None  # an opener is not picklable: reopened there
+        futures = [pool.submit(_in_worker, c.model_dump_json(), str(worlds.root), planner,
+                               indexed) for c in ordered]
         for future in as_completed(futures):
             yield CaseRun.model_validate_json(future.result())

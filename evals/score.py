@@ -4,8 +4,12 @@ pass a case by knowing which case it is.
 
 Fabrication: every Stripe-style id anywhere in the answer, and every amount (a number of two
 or more digits) in its data-bearing text, must appear as a token in that run's tool
-outputs. Citations: the answer cites evidence, every cited id came out of a tool, and the
-kinds the scenario requires (finding, discrepancy, stripe_object) are among them.
+outputs. What the graph's verification struck before the answer was shown (ids replaced by
+"[unverified id]", actions dropped for naming ids no tool returned) counts too: a model that
+invents ids is caught whether or not the guard cleaned up after it.
+
+Citations: the answer cites evidence, every cited id came out of a tool, and the kinds the
+scenario requires (finding, discrepancy, stripe_object) are among them.
 """
 
 from __future__ import annotations
@@ -115,13 +119,27 @@ def _answer_texts(run: CaseRun) -> tuple[list[str], list[str]]:
     return [*data, d.cause, d.fix, d.systemic_fix], data
 
 
+def _struck_texts(run: CaseRun) -> tuple[set[str], list[str]]:
+    """(ids verification struck, the data text of the actions it dropped)."""
+    ids: set[str] = set()
+    texts: list[str] = []
+    for item in run.struck:
+        if item.get("kind") == "ids":
+            ids |= {str(i) for i in item.get("ids", [])}
+        elif item.get("kind") == "action":
+            texts.append(json.dumps(item.get("args", {})))
+    return ids, texts
+
+
 def fabrications(run: CaseRun) -> list[str]:
     out = _Outputs(run.tool_calls)
     every, data = _answer_texts(run)
+    struck_ids, dropped = _struck_texts(run)
+    every, data = [*every, *dropped], [*data, *dropped]
     d = run.diagnosis
     cited = [*d.evidence_ids, *(i for h in d.hypotheses for i in h.evidence_ids)] if d else []
     bad = {i for text in every for i in _ID.findall(text)} | {
-        i for i in cited if _ID.fullmatch(i)}
+        i for i in cited if _ID.fullmatch(i)} | struck_ids
     bad = {i for i in bad if i not in out.all_tokens}
     for text in data:
         for number in _NUMBER.findall(_NOT_AMOUNTS.sub(" ", text)):

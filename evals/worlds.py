@@ -1,5 +1,6 @@
 """Built sandbox worlds as the triage tools see them: a recon snapshot of the replica store,
-the company database through its mapping, and the detectors over both.
+the company database through its mapping, the detectors over both, and the pattern index
+when one is given (the eval command gives the one `fde knowledge index` built, if any).
 
 Worlds are cached on disk by (seed, bugs, size) — `sandbox.world.serve.built` never builds
 the same key twice, and a file lock lets parallel workers share one build. The snapshot is
@@ -14,12 +15,13 @@ replica store (a request moves the replica's clock).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +134,10 @@ def deliveries(replica_db: Path) -> list[Any]:
 class WorldCache:
     """Built worlds under `root`, shared by processes (file locks)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, knowledge: Callable[[], Any] | None = None) -> None:
         self.root = root
+        # the pattern index, opened once for every case (it loads an embedding model)
+        self.knowledge = functools.cache(knowledge) if knowledge is not None else None
 
     def build(self, spec: WorldSpec) -> tuple[Path, Path]:
         """(world dir, snapshot dir) for the spec's (seed, bugs, size), built if missing."""
@@ -209,4 +213,4 @@ class WorldCache:
             return run_checks(ctx).findings
 
         return ToolContext(engagement=name, snapshot=snap, user_system=user, mapping=mapping,
-                           expected_livemode=live, findings=findings)
+                           expected_livemode=live, findings=findings, knowledge=self.knowledge)

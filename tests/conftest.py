@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -146,3 +147,64 @@ def replica(tmp_path: Path, replica_config):
 def stripe_client(replica):
     """The official SDK pointed at the replica (no SDK retries, so tests see every answer)."""
     return replica.client()
+
+
+# -- the pattern library, indexed (`fde knowledge index`) ----------------------------------
+def _library_key() -> str:
+    """Changes whenever a rebuilt index could differ: the library, the chunker, Chroma."""
+    import hashlib
+    from importlib.metadata import version
+
+    from knowledge.chunking import CHUNKER_VERSION
+    from knowledge.config import DEFAULT_PATTERNS_DIR
+
+    digest = hashlib.sha256(f"{CHUNKER_VERSION}:{version('chromadb')}".encode())
+    for path in sorted(DEFAULT_PATTERNS_DIR.rglob("*.md")):
+        digest.update(path.relative_to(DEFAULT_PATTERNS_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def pattern_index(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Chroma directory holding the packaged pattern library, indexed by the real
+    `fde knowledge index` (a subprocess, as a user runs it).
+
+    Indexing costs a minute of embedding on a busy machine, so the build is kept in pytest's
+    cache keyed by the library's content (`_library_key`): the first session, or the first
+    after a pattern changes, builds it once under a file lock shared by the xdist workers;
+    every worker then gets its own copy (an embedded Chroma belongs to one process)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from filelock import FileLock
+
+    cache = Path(request.config.cache.mkdir("pattern-index"))
+    built = cache / _library_key()
+    with FileLock(str(cache / "build.lock")):
+        if not (built / ".done").exists():
+            shutil.rmtree(built, ignore_errors=True)
+            built.mkdir(parents=True)
+            out = subprocess.run(
+                [str(Path(sys.executable).with_name("fde")), "knowledge", "index"],
+                env={**{k: v for k, v in os.environ.items()
+                        if k not in ("FDE_CHROMA_URL", "FDE_CHROMA_PATH", "FDE_PATTERNS_DIR")},
+                     "FDE_DATA_DIR": str(built), "ANONYMIZED_TELEMETRY": "False"},
+                cwd=built, capture_output=True, text=True, timeout=600)
+            if out.returncode != 0:
+                pytest.fail(f"fde knowledge index failed: {out.stderr[-2000:]}")
+            (built / ".done").touch()
+    copy = tmp_path_factory.mktemp("pattern-index") / "chroma"
+    shutil.copytree(built / "chroma", copy)
+    return copy
+
+
+def open_pattern_index(path: Path, embedder: object = None) -> object:
+    """The index in `path` (see `pattern_index`), searched with `embedder` when given."""
+    from knowledge.config import load_knowledge_settings
+    from knowledge.index import open_index
+
+    return open_index(load_knowledge_settings(chroma_path=path, chroma_url=None),
+                      embedder=embedder)  # type: ignore[arg-type]

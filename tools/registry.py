@@ -4,8 +4,9 @@ output budget.
 
 `Registry.call` is the one way a tool runs: it repairs or reports malformed arguments,
 answers unknown tools, refuses write/money tools without approval (``approval_required``),
-and turns expected failures into error envelopes. `render_for_model` cuts an oversized
-result down to the budget, keeping every id and saying what was left out.
+turns expected failures into error envelopes, and hands the data back as plain JSON (the
+shape a checkpoint stores). `render_for_model` cuts an oversized result down to the budget,
+keeping every id and saying what was left out.
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ class ToolCall(BaseModel):
     tier: Tier | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     result: ToolResult[Any]
+
+    def failure(self) -> str | None:
+        """One line saying why the call failed, for whoever shows its caller's result."""
+        if self.result.status != "error":
+            return None
+        hint = f" ({self.result.hint})" if self.result.hint else ""
+        return f"{self.name} failed: {self.result.message}{hint}"
 
 
 def _repair_json(raw: str) -> dict[str, Any] | None:
@@ -141,7 +149,14 @@ class Registry:
             result = spec.fn(ctx, parsed)
         except FdeError as exc:  # expected failures are data for the agent
             result = error(exc.message, hint=exc.hint)
-        return ToolCall(id=cid, name=name, tier=spec.tier, args=clean, result=result)
+        return ToolCall(id=cid, name=name, tier=spec.tier, args=clean, result=_plain(result))
+
+
+def _plain(result: ToolResult[Any]) -> ToolResult[Any]:
+    """The result with JSON data, as a checkpoint gives it back: a caller reads a call the
+    same way whether it just ran or was reloaded after a resume (typed outputs such as a
+    pattern hit would otherwise be models fresh and dicts once stored)."""
+    return ToolResult[Any].model_validate(result.model_dump(mode="json"))
 
 
 def _ids_in(value: Any) -> list[str]:

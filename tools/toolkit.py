@@ -189,9 +189,12 @@ def run_checks(ctx: ToolContext, args: ChecksArgs) -> ToolResult[ChecksOut]:
 
 
 # -- knowledge --------------------------------------------------------------------------------
+MAX_PATTERN_HITS = 10  # one search returns at most this many patterns
+
+
 class SearchArgs(BaseModel):
     query: str = Field(min_length=2, max_length=1000)
-    k: int = Field(default=3, ge=1, le=10)
+    k: int = Field(default=3, ge=1, le=MAX_PATTERN_HITS)
 
 
 class PatternHit(BaseModel):

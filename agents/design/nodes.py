@@ -12,6 +12,7 @@ from tools.design import store
 from tools.design.draft import DesignDraft, Recommendation
 from tools.design.requirements import Requirements
 from tools.design.rules import draft_design
+from tools.toolkit import MAX_PATTERN_HITS
 
 
 def intake(state: DesignState) -> dict[str, Any]:
@@ -35,13 +36,16 @@ def retrieve(state: DesignState, runtime: Runtime[DesignDeps]) -> dict[str, Any]
     draft = DesignDraft.model_validate(state["draft"])
     query = f"{req.business_model.replace('_', ' ')} {req.pricing_model.replace('_', ' ')}: " \
             f"{req.notes}"
-    call = deps.registry.call("search_patterns", {"query": query[:1000], "k": deps.k + 8},
-                              deps.tools)
+    chosen = set(draft.refs("pattern"))
+    # ask for enough hits to survive dropping the rules' own choices, within the tool's limit
+    k = min(deps.k + len(chosen), MAX_PATTERN_HITS)
+    call = deps.registry.call("search_patterns", {"query": query[:1000], "k": k}, deps.tools)
     deps.emit("tool_result", {"name": call.name, "status": call.result.status,
                               "message": call.result.message})
     hits = call.model_dump(mode="json")["result"]["data"] if call.result.status == "success" \
         else []
-    chosen = set(draft.refs("pattern"))
+    if (failure := call.failure()) is not None:
+        draft.tool_errors.append(failure)
     draft.related_patterns = [
         Recommendation(kind="pattern", ref=h["id"], reason=f"retrieved for the notes: {h['title']}",
                        because=["notes", f"business_model={req.business_model}",

@@ -29,7 +29,7 @@ def retrieve(state: ReviewState, runtime: Runtime[ReviewDeps]) -> dict[str, Any]
     whose checklist already names it (through the registry's `search_patterns` tool)."""
     deps = runtime.context
     related: dict[str, list[dict[str, Any]]] = {}
-    calls = []
+    calls, failures = [], []
     for v in state["report"]["violations"]:
         query = f"{v['check'].replace('.', ' ').replace('_', ' ')}: {v['item']}"
         call = deps.registry.call("search_patterns", {"query": query[:1000], "k": deps.k + 2},
@@ -40,7 +40,9 @@ def retrieve(state: ReviewState, runtime: Runtime[ReviewDeps]) -> dict[str, Any]
         hits = call.model_dump(mode="json")["result"]["data"] \
             if call.result.status == "success" else []
         related[v["check"]] = [h for h in hits if h["id"] not in v["patterns"]][:deps.k]
-    return {"related": related, "calls": calls}
+        if (failure := call.failure()) is not None:
+            failures.append(f"`{v['check']}`: {failure}")
+    return {"related": related, "calls": calls, "tool_errors": failures}
 
 
 def report(state: ReviewState) -> dict[str, Any]:
@@ -52,4 +54,8 @@ def report(state: ReviewState) -> dict[str, Any]:
             found = ", ".join(f"{h['id']} ({h['title']})" for h in hits) or "none found"
             lines.append(f"- `{check}`: {found}")
         text += "\n".join(lines) + "\n"
+    failures = state.get("tool_errors", [])
+    if failures:  # an empty list above may mean "the search failed", never leave that unsaid
+        text += "\n".join(["", "## Incomplete: tools that failed", "",
+                           *(f"- {f}" for f in failures)]) + "\n"
     return {"markdown": text}

@@ -16,6 +16,7 @@ class ReviewState(TypedDict, total=False):
     report: dict[str, Any]  # knowledge.review.ReviewReport
     related: dict[str, list[dict[str, Any]]]  # check → patterns retrieved for it
     calls: list[dict[str, Any]]
+    tool_errors: list[str]  # one line per failed tool call, shown in the report
     markdown: str
 
 

@@ -3,7 +3,6 @@ money action) live only in `execute`, which runs once per approved decision."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -13,10 +12,9 @@ from agents.escalation import CONFIRM, Decision, build_escalation
 from agents.models import Diagnosis, TicketFacts
 from agents.offline.facts import extract_facts
 from agents.triage.state import TriageDeps, TriageState
+from core.ids import OBJECT_ID
 from core.redact import redact
 from tools.registry import ToolCall
-
-_ID = re.compile(r"\b[a-z]{2,8}_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]{6,}(?::\d+)?\b")
 
 
 def _runner(deps: TriageDeps, calls: list[ToolCall]):  # noqa: ANN202 - a ToolRunner
@@ -74,14 +72,20 @@ def diagnose(state: TriageState, runtime: Runtime[TriageDeps]) -> dict[str, Any]
 
 
 def verify(state: TriageState) -> dict[str, Any]:
-    """Every id the answer cites must have come out of a tool call; others are struck."""
+    """Every id the answer cites must have come out of a tool call; others are struck, and
+    an action naming one is dropped. What was struck stays in `struck` (the ids, and the
+    arguments of each dropped action) so that whoever scores the run sees what the agent
+    tried to invent, not only the cleaned answer."""
     seen: set[str] = set()
     for call in state["calls"]:
-        seen |= set(_ID.findall(str(call["result"])))
+        seen |= set(OBJECT_ID.findall(str(call["result"])))
     d = Diagnosis.model_validate(state["diagnosis"])
     notes = list(state.get("notes", []))
-    bad = sorted({i for i in _ID.findall(d.explanation) if i not in seen}
-                 | {i for i in d.evidence_ids if i not in seen and _ID.fullmatch(i)})
+    bad = sorted({i for i in OBJECT_ID.findall(d.explanation) if i not in seen}
+                 | {i for i in d.evidence_ids if i not in seen and OBJECT_ID.fullmatch(i)}
+                 | {i for h in d.hypotheses for i in h.evidence_ids
+                    if i not in seen and OBJECT_ID.fullmatch(i)})
+    struck: list[dict[str, Any]] = []
     if bad:
         for i in bad:
             d.explanation = d.explanation.replace(i, "[unverified id]")
@@ -89,14 +93,17 @@ def verify(state: TriageState) -> dict[str, Any]:
         for h in d.hypotheses:
             h.evidence_ids = [i for i in h.evidence_ids if i not in bad]
         notes.append(f"struck ids no tool returned: {', '.join(bad)}")
+        struck.append({"kind": "ids", "ids": bad})
     actions = []
     for a in d.actions:
-        if all(v in seen for v in a.args.values() if isinstance(v, str) and _ID.fullmatch(v)):
+        if all(v in seen for v in a.args.values()
+               if isinstance(v, str) and OBJECT_ID.fullmatch(v)):
             actions.append(a)
         else:
             notes.append(f"dropped action {a.name}: it names ids no tool returned")
+            struck.append({"kind": "action", "name": a.name, "args": a.args})
     d.actions = actions
-    return {"diagnosis": d.model_dump(mode="json"), "notes": notes}
+    return {"diagnosis": d.model_dump(mode="json"), "notes": notes, "struck": struck}
 
 
 def auto_resolve(state: TriageState) -> dict[str, Any]:

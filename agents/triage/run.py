@@ -31,6 +31,9 @@ class TriageResult(BaseModel):
     executed: list[dict[str, Any]] = Field(default_factory=list)
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    struck: list[dict[str, Any]] = Field(
+        default_factory=list, description="what verification removed from the answer: "
+        "{kind: ids, ids} or {kind: action, name, args}")
 
 
 def _result(graph: Any, thread_id: str) -> TriageResult:
@@ -42,7 +45,7 @@ def _result(graph: Any, thread_id: str) -> TriageResult:
         diagnosis=Diagnosis.model_validate(values["diagnosis"]) if values.get("diagnosis")
         else None, interrupt=pending[0] if pending else None,
         executed=values.get("executed", []), tool_calls=values.get("calls", []),
-        notes=[n for n in values.get("notes", []) if n])
+        notes=[n for n in values.get("notes", []) if n], struck=values.get("struck", []))
 
 
 def start_triage(graph: Any, deps: TriageDeps, *, ticket: str, engagement: str,

@@ -21,6 +21,7 @@ class TriageState(TypedDict, total=False):
     executed: list[dict[str, Any]]
     status: str
     notes: list[str]
+    struck: list[dict[str, Any]]  # what `verify` removed from the answer (see nodes.verify)
 
 
 def _quiet(kind: str, payload: dict[str, Any]) -> None:

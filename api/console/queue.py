@@ -16,7 +16,7 @@ from api.console.render import console_router, page
 from api.console.session import PageViewer, PostEngineer
 from api.deps import Rt
 from api.escalations import DecisionIn
-from api.routes.escalations import decide_escalation
+from api.runs.service import decide_escalation
 from core import engagements
 from core.errors import ConfigError
 

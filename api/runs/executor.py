@@ -19,6 +19,7 @@ from api.runs.queue import Claimed
 from api.runs.store import update_thread
 from core import audit
 from core.logging import get_logger
+from core.redact import redact
 
 log = get_logger("api.runs")
 
@@ -110,9 +111,11 @@ def execute(rt: Any, run: Claimed, worker: str, stop: threading.Event) -> str:
         publish("error", {"error": "Cancelled", "message": "the run was cancelled"})
         _set_thread(rt, run.thread_id, "idle")
     except Exception as exc:  # noqa: BLE001 - any graph failure becomes the run's error
-        log.warning("run failed", run_id=run.run_id, error=str(exc))
-        status, error = "error", f"{type(exc).__name__}: {exc}"
-        publish("error", {"error": type(exc).__name__, "message": str(exc)})
+        # the reason is shown to API clients and logged: never a secret (a DSN's password)
+        reason = redact(str(exc))
+        log.warning("run failed", run_id=run.run_id, error=reason)
+        status, error = "error", f"{type(exc).__name__}: {reason}"
+        publish("error", {"error": type(exc).__name__, "message": reason})
         _set_thread(rt, run.thread_id, "error")
     if not queue.finish(rt.db, run.run_id, worker, status, error):
         return "lost"

@@ -161,6 +161,8 @@ class Run(BaseModel):
     created_at: datetime
     updated_at: datetime
     status: RunStatus
+    error: str | None = Field(default=None, description="why a run ended in error or was "
+                              "interrupted by a cancel; null otherwise")
     metadata: dict[str, Any]
     multitask_strategy: str = "reject"
     kwargs: dict[str, Any] = Field(default_factory=dict)

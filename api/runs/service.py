@@ -1,17 +1,24 @@
 """Creating runs (with the checks a client deserves a clear 4xx for), cancelling them, and
 reading a thread's state and history from the checkpointer. Plain functions over the
-runtime, so JSON routes, HTML pages and the CLI share them."""
+runtime, so JSON routes, HTML pages and the CLI share them.
+
+A run that resumes an escalated interrupt is created only from a decision taken by
+`api.decisions` (the queue's rules): `create_run` routes a `command.resume` there, and
+`decide_escalation` (queue routes, console, `fde queue decide`) queues the resume run of a
+final decision in the same transaction."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from api import escalations
+from api import decisions, escalations
 from api.auth import Principal
 from api.errors import Conflict
+from api.escalations import DecisionIn, EscalationView
 from api.runs import events, store
 from api.runs.events import to_jsonable
 from api.runs.models import Checkpoint, Interrupt, Run, RunCreate, ThreadState, ThreadTask
@@ -21,7 +28,8 @@ from core import audit
 from core.errors import ConfigError, NotFoundError
 from core.ids import new_id
 
-__all__ = ["cancel_run", "create_run", "thread_history", "thread_state"]
+__all__ = ["DecideResult", "cancel_run", "create_run", "decide_escalation", "thread_history",
+           "thread_state"]
 
 
 class UnknownAssistant(NotFoundError):
@@ -55,34 +63,54 @@ def _check_resume(rt: Any, assistant_id: str, thread_id: str, resume: Any) -> di
     return resume
 
 
-def create_run(rt: Any, session: Session, thread_id: str, body: RunCreate, who: Principal, *,
-               via_escalation: bool = False) -> Run:
-    if body.assistant_id not in rt.assistants:
-        raise UnknownAssistant(f"no assistant {body.assistant_id!r}")
+def _thread_ready(rt: Any, session: Session, thread_id: str, assistant_id: str,
+                  if_not_exists: str = "reject") -> None:
+    if assistant_id not in rt.assistants:
+        raise UnknownAssistant(f"no assistant {assistant_id!r}")
     thread = store.find_thread(session, thread_id)
     if thread is None:
-        if body.if_not_exists != "create":
+        if if_not_exists != "create":
             raise store.ThreadNotFound(f"no thread {thread_id!r}")
         store.insert_thread(session, thread_id, {})
     bound = store.thread_assistant(session, thread_id)
-    if bound and bound != body.assistant_id:
+    if bound and bound != assistant_id:
         raise Conflict(f"thread {thread_id} belongs to assistant {bound!r}",
                        hint="start a new thread for another assistant")
     busy = store.active_run(session, thread_id)
     if busy:
         raise Conflict(f"thread {thread_id} already has run {busy} in progress",
                        hint="wait for it (GET …/runs/{run_id}/join) or cancel it")
+
+
+def create_run(rt: Any, session: Session, thread_id: str, body: RunCreate,
+               who: Principal) -> Run:
+    _thread_ready(rt, session, thread_id, body.assistant_id, body.if_not_exists)
     resume = body.command.resume if body.command else None
+    decided: list[str] = []
     if resume is not None:
-        # who decided is the authenticated caller, whatever the body claims
-        resume = {iid: value | {"actor": who.actor} for iid, value in
-                  _check_resume(rt, body.assistant_id, thread_id, resume).items()}
+        # each answer is a decision taken by the queue's rules, never the body as sent
+        answers = {}
+        for interrupt_id, value in _check_resume(rt, body.assistant_id, thread_id,
+                                                 resume).items():
+            escalation_id, answers[interrupt_id] = decisions.for_resume(
+                rt, session, thread_id=thread_id, assistant_id=body.assistant_id,
+                interrupt_id=interrupt_id, value=value, who=who)
+            decided.append(escalation_id)
+        resume = answers
     elif body.input is None:
         raise ConfigError("a run needs an input (or a command to resume)",
                           hint='e.g. {"input": {"ticket": "...", "engagement": "..."}}')
     elif store.find_thread(session, thread_id).status == "interrupted":  # type: ignore[union-attr]
         raise Conflict(f"thread {thread_id} is waiting for a decision",
                        hint="resume it with command.resume, or decide its escalation")
+    run = _queue(session, thread_id, body, resume, who)
+    for escalation_id in decided:
+        escalations.mark_resumed(session, escalation_id, run.run_id)
+    return run
+
+
+def _queue(session: Session, thread_id: str, body: RunCreate, resume: dict[str, Any] | None,
+           who: Principal) -> Run:
     run_id = new_id("run")
     at = store.now()
     kwargs = {"input": body.input, "command": {"resume": resume} if resume is not None
@@ -103,11 +131,39 @@ def create_run(rt: Any, session: Session, thread_id: str, body: RunCreate, who: 
                  engagement=_engagement_name(body.input),
                  details={"thread": thread_id, "assistant": body.assistant_id,
                           "resume": sorted(resume) if resume is not None else None})
-    if resume is not None and not via_escalation:
-        for interrupt_id, decision in resume.items():
-            escalations.close_by_resume(session, thread_id, interrupt_id, who, decision,
-                                        run_id)
     return store.get_run(session, thread_id, run_id)
+
+
+class DecideResult(BaseModel):
+    escalation: EscalationView
+    run_id: str | None  # the resume run; None while a second approver is needed
+    waiting_for_second_approver: bool
+
+
+def decide_escalation(rt: Any, escalation_id: str, who: Principal,
+                      decision: DecisionIn) -> DecideResult:
+    """Decide and (when final) queue the resume run, in one transaction."""
+    from api.autopilot_sink import AUTOPILOT, feed_back
+
+    with rt.db.session() as session:
+        decided = decisions.decide(rt, session, escalation_id, who, decision)
+        run_id = None
+        esc = decided.escalation
+        if decided.resume is not None and esc.assistant_id != AUTOPILOT:
+            _thread_ready(rt, session, esc.thread_id, esc.assistant_id)
+            body = RunCreate(assistant_id=esc.assistant_id,
+                             stream_mode=["values", "updates", "custom"])
+            run_id = _queue(session, esc.thread_id, body,
+                            {esc.interrupt_id: decided.resume}, who).run_id
+            escalations.mark_resumed(session, escalation_id, run_id)
+        view = escalations.get(session, escalation_id)
+    rt.wake()
+    if decided.resume is not None and esc.assistant_id == AUTOPILOT:  # no graph: the case
+        feed_back(rt.settings, rt.db, escalation_id)
+        with rt.db.session() as session:
+            view = escalations.get(session, escalation_id)
+    return DecideResult(escalation=view, run_id=run_id,
+                        waiting_for_second_approver=decided.resume is None)
 
 
 def _engagement_name(given: dict[str, Any] | None) -> str | None:

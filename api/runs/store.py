@@ -43,7 +43,7 @@ def _thread(row: Any) -> Thread:
 def _run(row: Any) -> Run:
     return Run(run_id=row.run_id, thread_id=row.thread_id, assistant_id=row.assistant_id,
                created_at=aware(row.created_at), updated_at=aware(row.updated_at),
-               status=row.status,
+               status=row.status, error=row.error,
                metadata=row.metadata or {}, kwargs=row.kwargs or {})
 
 

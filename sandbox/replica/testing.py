@@ -150,3 +150,7 @@ def running_replica(
     finally:
         server.stop()
         handle.admin.http.close()
+
+
+# the name the `fde sandbox` commands use (the product's code never names the replica)
+serve_on = running_replica

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from sandbox.replica.app import build_registry
 from sandbox.replica.config import ReplicaConfig
@@ -52,6 +53,9 @@ class WorldApi:
         ]
         self._req = random.Random(seed ^ 0x5EED)
         self.calls = 0
+        # what the company's instrumented HTTP client would have seen, one row per call:
+        # (at, method, path, query, status, request id, idempotency key, account)
+        self.call_log: list[tuple[int, str, str, str, int, str, str | None, str | None]] = []
 
     @property
     def store(self):  # noqa: ANN201 - sandbox.replica.store.Store
@@ -96,13 +100,22 @@ class WorldApi:
                                   idempotency_key=idempotency_key)
         error: ApiError | None = None
         self.calls += 1
-        with self.store.transaction():
-            try:
-                result = route.handler(ctx, formify(params or {}), **path_params)
-            except ApiError as exc:
-                if not exc.commit:
-                    raise
-                error = exc
+        at = self.now()
+        query = urlencode(formify(params or {}), doseq=True) if method == "GET" else ""
+        try:
+            with self.store.transaction():
+                try:
+                    result = route.handler(ctx, formify(params or {}), **path_params)
+                except ApiError as exc:
+                    if not exc.commit:
+                        raise
+                    error = exc
+        except ApiError as exc:
+            self.call_log.append((at, method, path, query, exc.status, request_id,
+                                  idempotency_key, account))
+            raise
+        self.call_log.append((at, method, path, query, error.status if error else 200,
+                              request_id, idempotency_key, account))
         # Requests take time: the next one happens a second later, so snapshots of
         # different requests never share a `created` second (watermarks can order them).
         self.engine.clock.set(self.now() + 1)

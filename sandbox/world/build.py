@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.bugs import SWITCHES, handler_bugs
+from sandbox.telemetry import write_otlp
 from sandbox.usersys.models import (
     Account,
     Entitlement,
@@ -39,6 +40,7 @@ from sandbox.world.scenarios import ORDER
 from sandbox.world.shadow import DELIVERY_SWITCHES, related, shadow_changes
 from sandbox.world.snapshot import write_snapshot
 from sandbox.world.state import World
+from tools.advisor.model import RequestRecord
 
 REPLICA_DB = "replica.sqlite3"
 USER_DB = "company.sqlite3"
@@ -46,6 +48,7 @@ SHADOW_DB = "shadow.sqlite3"  # the shadow delivery's DB, removed once compared
 MANIFEST = "manifest.json"
 SNAPSHOT = "snapshot.jsonl"
 INFO = "world.json"
+CALLS = "stripe-calls.otlp.json"  # the company's calls to Stripe, as its tracing exports them
 Obj = dict[str, Any]
 
 
@@ -162,6 +165,16 @@ def _counts(world: World) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _calls(api: WorldApi) -> list[RequestRecord]:
+    """The generator's requests are the company's own calls, on the world's moving clock;
+    test helpers stand in for the customer and the bank, not the company's code."""
+    return [RequestRecord(request_id=rid, at=at, method=method, path=path, query=query,
+                          status=status, idempotency_key=key,
+                          account=None if account in (None, api.platform) else account)
+            for at, method, path, query, status, rid, key, account in api.call_log
+            if path.startswith("/v1/") and "/test_helpers/" not in path]
+
+
 def build_world(config: WorldConfig, directory: Path) -> WorldInfo:
     """Build into `directory` (replaced if it exists)."""
     started = time.perf_counter()
@@ -197,6 +210,7 @@ def build_world(config: WorldConfig, directory: Path) -> WorldInfo:
         manifest = _manifest(world, delivered, changed)
         (directory / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
         sha = write_snapshot(directory / SNAPSHOT, api.store, user_engine)
+        write_otlp(_calls(api), directory / CALLS)
         info = WorldInfo(
             key=config.key, seed=config.seed, size=config.size, bugs=sorted(config.bugs),
             now=world.end, platform_account=api.platform, endpoint_id=world.endpoint["id"],
@@ -217,5 +231,5 @@ def load_info(directory: Path) -> WorldInfo | None:
     return WorldInfo.model_validate_json(path.read_text())
 
 
-__all__ = ["INFO", "MANIFEST", "REPLICA_DB", "SNAPSHOT", "USER_DB", "WorldInfo", "build_world",
-           "load_info"]
+__all__ = ["CALLS", "INFO", "MANIFEST", "REPLICA_DB", "SNAPSHOT", "USER_DB", "WorldInfo",
+           "build_world", "load_info"]

@@ -18,7 +18,7 @@ from sandbox.replica.config import ReplicaConfig
 from sandbox.replica.testing import running_replica
 from sandbox.usersys.app import HandlerAppConfig
 from sandbox.usersys.server import running_handler
-from sandbox.world.build import INFO, REPLICA_DB, USER_DB, WorldInfo, build_world, load_info
+from sandbox.world.build import CALLS, INFO, REPLICA_DB, USER_DB, WorldInfo, build_world, load_info
 from sandbox.world.config import WorldConfig
 
 
@@ -28,6 +28,7 @@ class ServedWorld:
     replica_url: str
     handler_url: str
     user_db: Path
+    calls: Path  # the company's Stripe calls as an OTLP trace export (read-only)
 
 
 def built(config: WorldConfig, worlds: Path, *, log: Callable[[str], None] = print) -> Path:
@@ -63,7 +64,7 @@ def running_world(config: WorldConfig, worlds: Path, *, host: str = "127.0.0.1",
         replica.client().v1.webhook_endpoints.update(
             info.endpoint_id, params={"url": handler.webhook_url})
         yield ServedWorld(info=info, replica_url=replica.url, handler_url=handler.url,
-                          user_db=run / USER_DB)
+                          user_db=run / USER_DB, calls=directory / CALLS)
 
 
 __all__ = ["ServedWorld", "built", "running_world"]

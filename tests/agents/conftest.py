@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import open_pattern_index
 from tests.knowledge.conftest import CachingEmbedder, socket_guard
 
 
@@ -42,7 +43,8 @@ def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def world_tools(shared_tmp: Path) -> Callable[..., Any]:
-    """`world_tools(bugs, seed=7, size="demo")` → a ToolContext over that sandbox world.
+    """`world_tools(bugs, seed=7, size="demo", knowledge=None)` → a ToolContext over that
+    sandbox world (with `knowledge` opening the pattern index, or none).
     Each world is built once per session (a file lock shares it between workers); each
     worker keeps one context per world, so a recon run and the findings are computed once
     per worker."""
@@ -50,12 +52,26 @@ def world_tools(shared_tmp: Path) -> Callable[..., Any]:
 
     contexts: dict[tuple[int, str, str], Any] = {}
 
-    def get(bugs: str, seed: int = 7, size: str = "demo") -> Any:
+    def get(bugs: str, seed: int = 7, size: str = "demo",
+            knowledge: Callable[[], Any] | None = None) -> Any:
         key = (seed, bugs, size)
         if key not in contexts:
             contexts[key] = tool_context(shared_tmp / "worlds", bugs, seed=seed, size=size)
         ctx = contexts[key]
         ctx.cache.pop("audit", None)
+        ctx.knowledge = knowledge
+        ctx.cache.pop("knowledge", None)
         return ctx
 
     return get
+
+
+@pytest.fixture(scope="session", params=["bare", "indexed"])
+def pattern_knowledge(request: pytest.FixtureRequest, embedder: Any
+                      ) -> Callable[[], Any] | None:
+    """A ToolContext's `knowledge`: triage and eval tests run on a fresh install (no index)
+    and after `fde knowledge index` (the library indexed, `pattern_index`)."""
+    if request.param == "bare":
+        return None
+    index = open_pattern_index(request.getfixturevalue("pattern_index"), embedder)
+    return lambda: index

@@ -53,6 +53,11 @@ def test_demo_serves_world_and_api_and_doctor_is_green(_isolated_env: Path, tmp_
         customers = httpx.get(f"http://127.0.0.1:{ports['FDE_REPLICA_PORT']}/v1/customers",
                               auth=("sk_test_anything0000000000", ""), timeout=5).json()
         assert len(customers["data"]) == 10 and customers["has_more"]
+        # the company's tracing export, on the world's clock: advice over weeks, not seconds
+        advice = fde("advise", "--engagement", "demo", "--json")
+        assert advice.returncode == 0, advice.stderr
+        found = json.loads(advice.stdout)
+        assert found["window_seconds"] > 7 * 86_400 and found["findings"], found
     finally:
         proc.terminate()
         proc.wait(timeout=30)

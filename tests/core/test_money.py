@@ -4,7 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.money import EXPONENTS, Money, UnknownCurrency, exponent, rescale, round_minor
+from core.money import (
+    EXPONENTS,
+    Money,
+    UnknownCurrency,
+    chargeable,
+    exponent,
+    rescale,
+    round_charge,
+    round_minor,
+)
 
 CURRENCIES = sorted(EXPONENTS)
 
@@ -73,3 +82,13 @@ def test_rescale_up_then_down_is_identity(amount: int):
 def test_rescale_refuses_to_lose_precision():
     with pytest.raises(ValueError):
         rescale(1005, from_currency_exponent=3, to_currency_exponent=2)
+
+
+def test_round_charge_keeps_three_decimal_amounts_chargeable() -> None:
+    assert round_charge(Decimal("154.312"), "bhd") == 154310
+    assert round_charge(Decimal("154.315"), "bhd") == 154320  # half-even on the 0.010 step
+    assert round_charge(Decimal("154.325"), "kwd") == 154320
+    assert round_charge(Decimal("432.075"), "eur") == 43208  # other currencies: as round_minor
+    assert round_charge(Decimal("75002.5"), "jpy") == 75002
+    assert chargeable(154310, "bhd") and not chargeable(154312, "bhd")
+    assert chargeable(154312, "usd")

@@ -7,14 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.agents.conftest import _no_real_llm, embedder, shared_tmp  # noqa: F401
+from tests.agents.conftest import (  # noqa: F401
+    _no_real_llm,
+    embedder,
+    pattern_knowledge,
+    shared_tmp,
+)
 
 
 @pytest.fixture(scope="session")
-def eval_worlds(shared_tmp: Path):  # noqa: F811
+def eval_worlds(shared_tmp: Path, pattern_knowledge):  # noqa: F811, ANN001
+    """The shared worlds, without the pattern index and with it built (every eval test
+    runs both ways)."""
     from evals.worlds import WorldCache
 
-    return WorldCache(shared_tmp / "worlds")
+    return WorldCache(shared_tmp / "worlds", knowledge=pattern_knowledge)
 
 
 @pytest.fixture(scope="session")

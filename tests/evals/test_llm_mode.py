@@ -1,5 +1,5 @@
 """LLM mode with a scripted model: the runner scores tool-calling transcripts (tool calls,
-streamed tokens, fabrication) without a key or a network."""
+streamed tokens, fabrication, including ids the graph struck) without a key or a network."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ class CitingModel(ScriptedModel):
     """Calls run_checks, then answers FM-11 citing the first finding the tool returned (and,
     if asked, an amount no tool returned)."""
 
-    def __init__(self, *, invent: str = "") -> None:
+    def __init__(self, *, invent: str = "", invent_id: str = "") -> None:
         super().__init__([tool_turn(("run_checks", '{"failure_mode": "FM-11", "limit": 5}'))])
-        self.invent = invent
+        self.invent, self.invent_id = invent, invent_id
 
     def handler(self, request):  # noqa: ANN001, ANN201
         body = json.loads(request.content)
@@ -29,8 +29,8 @@ class CitingModel(ScriptedModel):
                 "outcome": "diagnosed", "category": "amounts", "failure_mode": "FM-11",
                 "title": "zero-decimal amounts", "needs_judgment": True,
                 "judgment_why": "refund or credit the difference",
-                "explanation": f"{finding['summary']} {self.invent}".strip(),
-                "evidence_ids": [finding["id"]]})))
+                "explanation": f"{finding['summary']} {self.invent} {self.invent_id}".strip(),
+                "evidence_ids": [finding["id"], *filter(None, [self.invent_id])]})))
         return super().handler(request)
 
 
@@ -56,3 +56,11 @@ def test_llm_invented_amount_is_a_fabrication(eval_worlds):
     case = report.cases[0]
     assert case.score.fabricated == ["987654"] and not case.passed
     assert report.metrics.fabricated_items == 1
+
+
+def test_llm_invented_id_is_a_fabrication_though_verification_struck_it(eval_worlds):
+    report = _suite(CitingModel(invent_id="pi_Invented0001"), eval_worlds)
+    case = report.cases[0]
+    assert "[unverified id]" in case.explanation  # the graph hid it from the engineer ...
+    assert "pi_Invented0001" in case.score.fabricated and not case.passed  # ... not the score
+    assert report.metrics.fabricated_items >= 1 and report.metrics.fabricated_cases == 1

@@ -47,6 +47,17 @@ def test_fabricated_id_and_amount_are_caught():
     assert not score_case(_run("FM-11 at 0.80 on 2026-03-02 confidence 1.00"), YEN).fabricated
 
 
+def test_what_verification_struck_counts_as_fabricated():
+    """The triage graph's `verify` hides invented ids from the answer; the scorer reads what
+    it struck: ids, and the ids and amounts of a dropped action."""
+    run = _run("The duplicate is [unverified id].")
+    run.struck = [{"kind": "ids", "ids": ["pi_Invented0001"]},
+                  {"kind": "action", "name": "credit_customer_balance",
+                   "args": {"customer": "cus_Made0up0001", "amount": 98765, "currency": "jpy"}}]
+    s = score_case(run, YEN)
+    assert s.fabricated == ["98765", "cus_Made0up0001", "pi_Invented0001"] and not s.passed
+
+
 def test_citations_must_come_from_tools_and_cover_the_kinds():
     s = score_case(_run(evidence=["rcn_01ABCDEF:000001", "cus_Invented77"]), YEN)
     assert s.bad_citations == ["cus_Invented77"] and s.missing_kinds == ["finding"]

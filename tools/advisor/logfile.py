@@ -1,5 +1,7 @@
-"""An exported request log (real Stripe has no API for its request log, so the engineer
-exports it) in one documented format, JSONL or CSV, validated line by line.
+"""The calls a company's code made to Stripe, from a file: OpenTelemetry client spans as an
+OTLP JSON export (``.json``, read by `tools.advisor.otlp`), or a flat request log in one
+documented format, JSONL or CSV, validated line by line (real Stripe has no API for its
+request log, so the engineer exports what their own stack recorded).
 
 JSONL: one object per line. CSV: a header row with the same names. Fields:
 
@@ -27,21 +29,34 @@ from pydantic import ValidationError
 
 from core.errors import ConfigError
 from tools.advisor.model import RequestRecord
+from tools.advisor.otlp import OTLP_HINT, is_otlp, load_otlp
 
-__all__ = ["FORMAT_HINT", "load_request_log"]
+__all__ = ["CALLS_FILE", "FORMAT_HINT", "calls_path", "load_request_log"]
+
+CALLS_FILE = "stripe-calls.otlp.json"
 
 FORMAT_HINT = ("one request per line with request_id, at, method, path, status (+ optional "
                "query, api_version, idempotency_key, account); see tools/advisor/logfile.py")
 
 
+def calls_path(data_dir: Path, engagement: str) -> Path:
+    """Where an engagement's exported Stripe calls live when ``--log`` is not given."""
+    return data_dir / "engagements" / engagement / CALLS_FILE
+
+
 def load_request_log(path: Path) -> list[RequestRecord]:
     if not path.is_file():
         raise ConfigError(f"request log {path} does not exist",
-                          hint="export the account's request log as .jsonl or .csv")
+                          hint="export the calls your code makes to Stripe as OpenTelemetry "
+                               "spans (OTLP JSON, .json) or a request log (.jsonl/.csv); "
+                               "see tools/advisor/otlp.py")
+    if is_otlp(path):
+        return load_otlp(path)
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".csv"):
         raise ConfigError(f"request log {path}: unknown format {suffix or '(no extension)'}",
-                          hint=f"name the file .jsonl or .csv; {FORMAT_HINT}")
+                          hint=f"name the file .json (OTLP: {OTLP_HINT}), .jsonl or .csv; "
+                               f"{FORMAT_HINT}")
     with path.open(newline="", encoding="utf-8") as handle:
         rows = _csv_rows(path, handle) if suffix == ".csv" else _jsonl_rows(path, handle)
         records = [_record(path, line, row) for line, row in rows]

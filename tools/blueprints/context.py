@@ -22,11 +22,18 @@ class BlueprintContext:
     db: Database
     base_dir: Path = Path(".")
     actor: str = "unknown"
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] | None = None  # pinned by tests; else Stripe's own clock
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> int:
-        return int(self.clock())
+        """Stripe's "now" (its ``Date`` header), which decides whether usage is late; a
+        test clock or a sandbox may be far from this machine's wall clock."""
+        if self.clock is not None:
+            return int(self.clock())
+        if self.gateway.server_time() is None:
+            self.gateway.get("/v1/balance")  # any answer carries Stripe's Date header
+        stripe_now = self.gateway.server_time()
+        return stripe_now if stripe_now is not None else int(time.time())
 
     def fetch(self, path: str) -> dict[str, Any] | None:
         """GET one object, None when Stripe answers 404."""

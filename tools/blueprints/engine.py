@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.errors import FdeError
 from core.ids import idempotency_key, new_id
 from tools.blueprints import state
 from tools.blueprints.context import BlueprintContext
@@ -33,7 +34,6 @@ from tools.blueprints.spec_usage import MeteringBlueprint
 
 __all__ = ["ApplyReport", "Approval", "apply_plan", "approve_plan", "make_plan"]
 
-_STARTED = "@started"
 
 
 class Approval(BaseModel):
@@ -135,13 +135,21 @@ def apply_plan(loaded: LoadedBlueprint, ctx: BlueprintContext, *,
         # and the account then differs from it: a re-run resumes instead of being refused.
         with ctx.db.session() as session:
             state.record_item(session, approval=row["token"], engagement=ctx.engagement,
-                              blueprint=plan.blueprint, item_key=_STARTED, action="start",
+                              blueprint=plan.blueprint, item_key=state.STARTED, action="start",
                               result={})
     for item in plan.changes:
         if item.key in done:
             report.already_done.append(item.key)
             continue
-        ids = _run_item(ctx, plan, item, approver=row["approver"], token=row["token"])
+        try:
+            ids = _run_item(ctx, plan, item, approver=row["approver"], token=row["token"])
+        except FdeError as exc:  # recorded so the timeline says failed; a re-run resumes
+            with ctx.db.session() as session:
+                state.record_item(session, approval=row["token"], engagement=ctx.engagement,
+                                  blueprint=plan.blueprint, item_key=item.key,
+                                  action=item.action, status="failed",
+                                  result={"error": exc.message})
+            raise
         report.applied.append(item.key)
         report.results[item.key] = ids
     return report

@@ -3,7 +3,8 @@
 A plugin is a name, a strict params model and ``evaluate(params, usage, currency)`` that
 returns `Charge`s in integer minor units. The blueprint engine turns each charge into one
 Stripe invoice item. Rounding happens once per charge through `core.money.round_minor`
-(half-even), so a hand calculation can predict every amount.
+(half-even) to an amount Stripe will charge (three-decimal currencies end in 0), so a hand
+calculation can predict every amount.
 
 Register your own with `register_plugin`; the built-ins are minimum commit with true-up and
 ramp deals (a minimum commit that steps up by period).
@@ -17,7 +18,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-from core.money import round_minor
+from core.money import charge_step, chargeable, exponent, round_charge
 from tools.blueprints.spec_common import Strict, decimal_amount, minor_units
 
 __all__ = ["Charge", "PricingPlugin", "UsageTotal", "get_plugin", "register_plugin"]
@@ -59,9 +60,20 @@ class MinimumCommitParams(Strict):
         return value
 
 
+def _commit_minor(commit: str, currency: str, field: str) -> int:
+    """A contract amount is never rounded behind anyone's back: one Stripe cannot charge is
+    refused, naming the field."""
+    amount = minor_units(commit, currency)
+    if not chargeable(amount, currency):
+        step = Decimal(charge_step(currency)).scaleb(-exponent(currency))
+        raise ValueError(f"{field} {commit} {currency.upper()}: Stripe charges "
+                         f"{currency.upper()} in steps of {step}; give a multiple of it")
+    return amount
+
+
 def _usage_and_true_up(usage: UsageTotal, currency: str, unit_price: str, commit_minor: int,
                        bill_usage: bool, label: str) -> list[Charge]:
-    used = round_minor(usage.units * decimal_amount(unit_price), currency)
+    used = round_charge(usage.units * decimal_amount(unit_price), currency)
     charges: list[Charge] = []
     if bill_usage and used:
         charges.append(Charge(key="usage", amount=used, currency=currency,
@@ -81,7 +93,7 @@ class MinimumCommit:
     def evaluate(self, params: BaseModel, usage: UsageTotal, currency: str) -> list[Charge]:
         p = MinimumCommitParams.model_validate(params.model_dump())
         return _usage_and_true_up(usage, currency, p.unit_price,
-                                  minor_units(p.commit, currency), p.bill_usage,
+                                  _commit_minor(p.commit, currency, "commit"), p.bill_usage,
                                   f"minimum commit {p.commit} {currency.upper()}")
 
 
@@ -109,8 +121,9 @@ class RampDeal:
         if not current:
             return _usage_and_true_up(usage, currency, p.unit_price, 0, p.bill_usage, "ramp")
         step = current[-1]
+        field = f"steps[{steps.index(step)}].commit"
         return _usage_and_true_up(usage, currency, p.unit_price,
-                                  minor_units(step.commit, currency), p.bill_usage,
+                                  _commit_minor(step.commit, currency, field), p.bill_usage,
                                   f"ramp commit {step.commit} {currency.upper()} "
                                   f"(from {step.starts})")
 

@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 __all__ = ["done_items", "load_approval", "read_settings", "record_item", "save_approval",
@@ -31,6 +42,8 @@ approvals = Table(
     Column("blueprint", String(128)), Column("digest", String(32)), Column("approver", String(128)),
     Column("created_at", DateTime(timezone=True)), Column("plan", JSON),
 )
+# the item an apply records before its first write: the approved plan is then what runs
+STARTED = "@started"
 items = Table(
     "blueprint_items", _meta,
     Column("approval", String(40), primary_key=True),
@@ -76,10 +89,15 @@ def done_items(session: Session, approval: str) -> dict[str, dict[str, Any]]:
 
 
 def record_item(session: Session, *, approval: str, engagement: str, blueprint: str,
-                item_key: str, action: str, result: dict[str, Any]) -> None:
+                item_key: str, action: str, result: dict[str, Any],
+                status: str = "done") -> None:
+    """One item's outcome under an approval; a retry's outcome replaces a failed one."""
+    session.execute(delete(items).where(items.c.approval == approval,
+                                        items.c.item_key == item_key,
+                                        items.c.status == "failed"))
     session.execute(insert(items).values(
         approval=approval, item_key=item_key, engagement=engagement, blueprint=blueprint,
-        action=action, status="done", result=result, applied_at=datetime.now(UTC)))
+        action=action, status=status, result=result, applied_at=datetime.now(UTC)))
 
 
 def sent_usage(session: Session, engagement: str, blueprint: str) -> set[str]:

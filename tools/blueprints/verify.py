@@ -8,6 +8,7 @@ the user system), which the caller builds. Shadow runs are proposed, never start
 
 from __future__ import annotations
 
+import shlex
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -20,7 +21,9 @@ from tools.checks.model import Finding
 from tools.checks.registry import select_checks
 from tools.checks.runner import run_checks
 
-__all__ = ["RELATED_CHECKS", "ShadowProposal", "VerifyReport", "verify_blueprint"]
+__all__ = [
+    "RELATED_CHECKS", "ShadowProposal", "VerifyReport", "shadow_command", "verify_blueprint",
+]
 
 RELATED_CHECKS: dict[str, list[str]] = {
     "catalog": ["currency.minor_units_table", "currency.three_decimal_rounding",
@@ -76,6 +79,18 @@ class VerifyReport(BaseModel):
         return self.converged and not self.findings
 
 
+def shadow_command(mode: str, engagement: str) -> str:
+    """A command that exists (`fde shadow billing` or `fde shadow run`), its inputs left as
+    UPPER-CASE placeholders for the engineer to fill in."""
+    e = shlex.quote(engagement)
+    if mode == "billing_parallel":
+        return f"fde shadow billing --engagement {e} --legacy LEGACY_INVOICES.csv --stripe preview"
+    return (f"fde shadow run --engagement {e} --corpus EVENTS.jsonl "
+            "--primary current=PRIMARY_URL --candidate new=CANDIDATE_URL "
+            "--primary-state PRIMARY_DSN --candidate-state CANDIDATE_DSN "
+            "--mapping MAPPING.yaml --fault all")
+
+
 def verify_blueprint(loaded: LoadedBlueprint, ctx: BlueprintContext,
                      check_context: CheckContext | None) -> VerifyReport:
     kind = loaded.spec.kind
@@ -87,9 +102,9 @@ def verify_blueprint(loaded: LoadedBlueprint, ctx: BlueprintContext,
         report = run_checks(check_context, checks)
         findings, skipped = report.findings, report.skipped
     mode, events, reason = _SHADOW[kind]
-    command = f"fde shadow run --engagement {ctx.engagement} --mode {mode}"
+    command = shadow_command(mode, ctx.engagement)
     if events:
-        command += " --events " + ",".join(events)
+        reason += "; the corpus should hold " + ", ".join(events)
     return VerifyReport(
         engagement=ctx.engagement, blueprint=loaded.spec.name, kind=kind,
         converged=not plan.changes, pending=[i.key for i in plan.changes],

@@ -42,6 +42,9 @@ class DesignDraft(_Strict):
         default_factory=list, description="patterns retrieval adds beyond the rules' own")
     risks: list[Risk]
     open_questions: list[OpenQuestion]
+    tool_errors: list[str] = Field(
+        default_factory=list, description="tools that failed while drafting, with why: the "
+        "draft is shown as incomplete rather than silently missing what they would add")
 
     def refs(self, kind: RecKind) -> list[str]:
         return [r.ref for r in self.recommendations if r.kind == kind]

@@ -21,7 +21,7 @@ from tools.recon.rules import (
     known_currency,
 )
 
-__all__ = ["EntityContext", "classify_entity", "contribution"]
+__all__ = ["EntityContext", "classify_entity", "contribution", "split_local_duplicates"]
 
 CASH_BALANCE_TXN = "customer_cash_balance_transaction"
 
@@ -73,6 +73,8 @@ def classify_entity(
     money = [f for f in compared if spec.fields[f].type == "money"]
     state = _state_field(spec)
     cur = "currency" if "currency" in compared else None
+    local, extra = split_local_duplicates(local)
+    dups = _duplicate_rows(name, spec, extra, money, cur)
     s = stripe.select(pl.all().name.prefix("s_"))
     lo = local.select(pl.all().name.prefix("l_"))
     j = s.join(lo, left_on="s_stripe_id", right_on="l_stripe_id", how="full", coalesce=False)
@@ -101,7 +103,7 @@ def classify_entity(
         if diffs else pl.lit([], pl.List(pl.String)),
     )
     if not rows.height:
-        return pl.DataFrame(schema=DISC_SCHEMA), j.height
+        return dups, j.height + extra.height
     rows = _attach(rows, ctx, state)
     cls, reason = _class_expr(name, spec, ctx, money, state, cur)
     s_cur = pl.col("s_currency") if cur else pl.lit(None, pl.String)
@@ -110,7 +112,7 @@ def classify_entity(
                     if m in money), money[0] if money else None)
     out = rows.with_columns(cls.alias("class"), reason.alias("reason")).filter(
         pl.col("class").is_not_null())
-    return out.select(
+    out = out.select(
         pl.col("class"),
         pl.lit(name).alias("entity"),
         pl.coalesce("s_stripe_id", "l_stripe_id").alias("stripe_id"),
@@ -134,7 +136,64 @@ def classify_entity(
         pl.col("_confidence").alias("confidence"),
         _values("s_", [f for f in compared if f"s_{f}" in rows.columns]).alias("s_values"),
         _values("l_", [f for f in compared if f"l_{f}" in rows.columns]).alias("l_values"),
-    ).cast(DISC_SCHEMA), j.height  # type: ignore[arg-type]
+    ).cast(DISC_SCHEMA)  # type: ignore[arg-type]
+    return (pl.concat([out, dups]) if dups.height else out), j.height + extra.height
+
+
+def _natural_order(column: str) -> list[pl.Expr]:
+    """Row addresses in creation order where they are serial ("t:9" before "t:10")."""
+    return [pl.col(column).str.len_chars(), pl.col(column)]
+
+
+def split_local_duplicates(local: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one row per Stripe id, the later rows that repeat an id), each extra row carrying
+    ``_first``: the local key of the row kept (the earliest by row address).
+
+    A second local row for one Stripe object is a second local effect of one remote event
+    (a retried webhook inserting twice); joined as is, both rows would match Stripe and
+    the repeat would never be seen.
+    """
+    if "stripe_id" not in local.columns or not local.height:
+        return local, local.clear().with_columns(_first=pl.lit(None, pl.String))
+    repeated = local["stripe_id"].is_duplicated() & local["stripe_id"].is_not_null()
+    if not repeated.any():
+        return local, local.clear().with_columns(_first=pl.lit(None, pl.String))
+    group = (local.filter(repeated).sort(_natural_order("local_key"))
+             .with_columns(_rank=pl.int_range(pl.len()).over("stripe_id"),
+                           _first=pl.col("local_key").first().over("stripe_id")))
+    extra = group.filter(pl.col("_rank") > 0).drop("_rank")
+    return (local.filter(~pl.col("local_key").is_in(extra["local_key"].implode())),
+            extra)
+
+
+def _duplicate_rows(name: str, spec: EntitySpec, extra: pl.DataFrame, money: list[str],
+                    cur: str | None) -> pl.DataFrame:
+    """DUPLICATE_LOCAL_EFFECT rows: each repeat counts once more on the user side of the
+    bridge (its own contribution), nothing on Stripe's."""
+    if not extra.height:
+        return pl.DataFrame(schema=DISC_SCHEMA)
+    lo = extra.select(pl.all().name.prefix("l_"))
+    primary = next((m for m in ("amount", "total", "amount_received", "net_amount")
+                    if m in money and f"l_{m}" in lo.columns), None)
+    l_cur = pl.col("l_currency") if cur and "l_currency" in lo.columns else pl.lit(None,
+                                                                                 pl.String)
+    shown = [f for f in spec.fields if f"l_{f}" in lo.columns and spec.fields[f].compared]
+    return lo.select(
+        pl.lit("DUPLICATE_LOCAL_EFFECT").alias("class"), pl.lit(name).alias("entity"),
+        pl.col("l_stripe_id").alias("stripe_id"), pl.col("l_local_key").alias("local_key"),
+        pl.lit([], pl.List(pl.String)).alias("fields"),
+        (pl.col(f"l_{primary}") if primary else pl.lit(None, pl.Int64)).alias("amount_minor"),
+        l_cur.alias("currency"), pl.lit(0, pl.Int64).alias("s_contrib"),
+        pl.lit(None, pl.String).alias("s_cur"),
+        contribution("l_", spec, spec.stripe_object).cast(pl.Int64).alias("l_contrib"),
+        l_cur.alias("l_cur"),
+        pl.concat_list([pl.col("l_stripe_id")]).alias("ev_stripe"),
+        pl.concat_list([pl.col("l_local_key"), pl.col("l__first")]).alias("ev_local"),
+        (pl.lit("a second local row for one Stripe object (the first is ")
+         + pl.col("l__first") + pl.lit(")")).alias("reason"),
+        pl.lit(False).alias("needs_review"), pl.lit(None, pl.Float64).alias("confidence"),
+        pl.lit("{}").alias("s_values"), _values("l_", shown).alias("l_values"),
+    ).cast(DISC_SCHEMA)  # type: ignore[arg-type]
 
 
 def _attach(rows: pl.DataFrame, ctx: EntityContext, state: str | None) -> pl.DataFrame:

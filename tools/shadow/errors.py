@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from core.errors import ConfigError, NotFoundError
 
-__all__ = ["CorpusError", "LegacyInputError", "ShadowRunNotFound", "TargetError"]
+__all__ = ["CorpusError", "LegacyInputError", "ShadowRunNotFound", "TargetError",
+           "TargetUnreachable"]
 
 
 class CorpusError(ConfigError):
@@ -24,3 +25,13 @@ class LegacyInputError(ConfigError):
     default_hint = ("a legacy export is CSV with a header: customer, period_start, period_end, "
                     "currency, subtotal, total (+ optional subscription, discount, tax, "
                     "proration, usage, reference); amounts in integer minor units")
+
+
+class TargetUnreachable(Exception):
+    """A handler (or its state or reset URL) that cannot be reached at all: not a handler
+    answer, so the shadow run is INCONCLUSIVE rather than failed."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target}: {reason}")
+        self.target = target
+        self.reason = reason

@@ -113,5 +113,7 @@ def run_plan(plan: ShadowPlan, *, secret: SecretStr, engagement: str | None) -> 
                           engagement=engagement, repro=plan.repro()))
     finally:
         for t in targets:
+            if t.state is not None:
+                t.state.close()  # the snapshot's temporary copy
             if t.user is not None:
                 t.user.engine.dispose()

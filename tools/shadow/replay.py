@@ -1,6 +1,15 @@
 """Webhook replay: a delivery plan sent, signed, to one handler over HTTP, the way Stripe
-sends it — raw JSON body, ``Stripe-Signature: t=…,v1=…`` over ``"{t}.{body}"``, non-2xx
-answers and timeouts retried after the rest of the plan, up to `MAX_ATTEMPTS`.
+sends it — raw JSON body, ``Stripe-Signature: t=…,v1=…`` over ``"{t}.{body}"``.
+
+Like Stripe, the replayer waits `Target.timeout` seconds for an answer; a slower answer is
+a failed delivery (outcome ``timeout``) and is retried after the rest of its lane, up to
+`MAX_ATTEMPTS`. The request itself is left to finish in the background (the handler keeps
+working, as it does in production): its late answer is recorded, and the state is read
+only once every request has finished or `DRAIN_SECONDS` has passed.
+
+Deliveries go out in lanes (`lanes.split_lanes`): events about related objects share a
+lane and keep their plan order; lanes run concurrently, so a slow handler holds up only
+its own lane. A wall-time budget stops sending; what was not sent is recorded as such.
 
 A handler that cannot be reached at all (connection refused, DNS) is not a handler answer:
 the run stops with `TargetUnreachable` and the shadow run is INCONCLUSIVE.
@@ -14,7 +23,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import httpx
@@ -23,21 +33,30 @@ from stripe import WebhookSignature
 
 from tools.recon.adapter import UserSystem
 from tools.shadow.corpus import Corpus
+from tools.shadow.errors import TargetUnreachable
 from tools.shadow.faults import Delivery
 from tools.shadow.lanes import split_lanes
-from tools.shadow.state import StateView, read_state, reset_state
+from tools.shadow.sources import StateSource
+from tools.shadow.state import StateView
 from tools.shadow.versions import render_old
 
-__all__ = ["MAX_ATTEMPTS", "Attempt", "Capture", "Target", "TargetUnreachable", "replay"]
+__all__ = ["DEFAULT_LANES", "DRAIN_SECONDS", "MAX_ATTEMPTS", "STRIPE_TIMEOUT", "Attempt",
+           "Capture", "Progress", "Target", "TargetUnreachable", "replay"]
 
 MAX_ATTEMPTS = 3
+# Stripe publishes no number; third-party tables put its wait between 10 and 30 s. The
+# shortest is the safe reading: a handler slower than 10 s is one Stripe may time out.
+STRIPE_TIMEOUT = 10.0
+DEFAULT_LANES = 8
+DRAIN_SECONDS = 60.0  # how long a timed-out request may keep running before the state read
 Event = dict[str, Any]
 AfterDelivery = Callable[[Event, "Capture"], None]
 
 
 class Target(BaseModel):
     """A handler under test: its webhook URL, the secret it verifies with, and its own copy
-    of the user state (DSN, read through the mapping)."""
+    of the user state (`state`: read after a replay, reset before one). Given only `user`
+    (a mapped database), the state is that database, reset from a snapshot."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -45,14 +64,17 @@ class Target(BaseModel):
     url: str
     secret: SecretStr
     user: UserSystem | None = Field(default=None, exclude=True)
-    timeout: float = 10.0
+    state: StateSource | None = Field(default=None, exclude=True)
+    timeout: float = STRIPE_TIMEOUT
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.state is None and self.user is not None:
+            self.state = StateSource.of_user(self.user)
+        elif self.user is None and self.state is not None:
+            self.user = self.state.user
 
 
-class TargetUnreachable(Exception):
-    def __init__(self, target: str, reason: str) -> None:
-        super().__init__(f"{target}: {reason}")
-        self.target = target
-        self.reason = reason
+Progress = Callable[[str, int, "Attempt"], None]  # (target name, lane, attempt)
 
 
 class Attempt(BaseModel):
@@ -105,23 +127,38 @@ def sign(body: str, secret: str, timestamp: int) -> str:
     return WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
 
 
+def _ok(record: Attempt) -> bool:
+    return record.status is not None and 200 <= record.status < 300
+
+
 def replay(
     target: Target, corpus: Corpus, plan: list[Delivery], *,
     http: httpx.Client | None = None, after_delivery: AfterDelivery | None = None,
-    read: bool = True, reset: bool = True, lanes: int = 1,
+    read: bool = True, reset: bool = True, lanes: int = DEFAULT_LANES,
+    progress: Progress | None = None, budget: float | None = None,
 ) -> Capture:
-    """Reset the target's state, deliver `plan`, read the state it left.
-
-    ``lanes > 1`` delivers unrelated events concurrently (`lanes.split_lanes`: related
-    events keep their order); attempts are recorded in the order they were sent."""
-    if reset and target.user is not None:
-        reset_state(target.user)
-    client = http or httpx.Client(timeout=target.timeout)
+    """Reset the target's state, deliver `plan` in `lanes` concurrent lanes (related events
+    in order), read the state it left. Attempts are recorded in the order they were sent;
+    `budget` (seconds) stops sending new deliveries once spent."""
+    if reset and target.state is not None:
+        target.state.reset()
+    # The client waits for late answers; Stripe's timeout is applied to the wait below.
+    client = http or httpx.Client(timeout=DRAIN_SECONDS)
     capture = Capture(target=target.name)
     secret = target.secret.get_secret_value()
     bodies: dict[tuple[int, bool], tuple[Event, str]] = {}
     sent = itertools.count()
     stop = threading.Event()
+    started = time.perf_counter()
+    deadline = None if budget is None else started + budget
+    split = split_lanes(corpus, plan, lanes) if lanes > 1 else [list(range(len(plan)))]
+    # Requests run here so a lane can stop waiting at Stripe's timeout while the request
+    # finishes; spare workers carry the requests still running after their timeout.
+    # Threads are made only when needed: a lane has one request waiting at a time, plus at
+    # most DRAIN_SECONDS / timeout requests still running after their timeout.
+    pool = ThreadPoolExecutor(len(split) * (int(DRAIN_SECONDS / target.timeout) + 2),
+                              thread_name_prefix="shadow-http")
+    late: list[tuple[Attempt, Future[tuple[httpx.Response, float]], float]] = []
 
     def payload(d: Delivery) -> tuple[Event, str]:
         key = (d.index, d.old_version)
@@ -132,7 +169,14 @@ def replay(
             bodies[key] = (event, json.dumps(event, indent=2))
         return bodies[key]
 
-    def deliver(positions: list[int]) -> list[tuple[int, Attempt]]:
+    def post(body: str, header: str) -> tuple[httpx.Response, float]:
+        response = client.post(target.url, content=body.encode(), timeout=DRAIN_SECONDS,
+                               headers={"Content-Type": "application/json; charset=utf-8",
+                                        "Stripe-Signature": header,
+                                        "User-Agent": "fde-shadow/1"})
+        return response, time.perf_counter()
+
+    def deliver(lane: int, positions: list[int]) -> list[tuple[int, Attempt]]:
         out: list[tuple[int, Attempt]] = []
         queue = deque((pos, plan[pos], 1) for pos in positions)
         while queue and not stop.is_set():
@@ -140,15 +184,21 @@ def replay(
             event, body = payload(d)
             record = Attempt(position=pos, index=d.index, event_id=event["id"],
                              event_type=event["type"], attempt=attempt, status=None)
+            if deadline is not None and time.perf_counter() > deadline:
+                record.note = "not sent (wall-time budget spent)"
+                out.append((next(sent), record))
+                continue
             if d.upstream_5xx and attempt == 1:
                 record.status, record.note = 502, "upstream 502"
             else:
                 header = sign(body, secret, int(time.time()) + d.skew)
+                future, sent_at = pool.submit(post, body, header), time.perf_counter()
                 try:
-                    response = client.post(target.url, content=body.encode(), headers={
-                        "Content-Type": "application/json; charset=utf-8",
-                        "Stripe-Signature": header, "User-Agent": "fde-shadow/1"})
+                    response, _ = future.result(timeout=target.timeout)
                     record.status, record.body = response.status_code, _normalise(response)
+                except FutureTimeout:
+                    record.note = "timeout"
+                    late.append((record, future, sent_at))
                 except httpx.TimeoutException:
                     record.note = "timeout"
                 except httpx.TransportError as exc:
@@ -157,28 +207,42 @@ def replay(
                                             f"{exc.__class__.__name__}: {exc}") from None
                 if d.lose_answer and attempt == 1:
                     record.note = "answer lost (timeout)"
-                applied = record.status is not None and 200 <= record.status < 300
-                if applied and after_delivery is not None:  # a lost answer was still applied
+                if _ok(record) and after_delivery is not None:  # a lost answer was applied
                     after_delivery(event, capture)
             out.append((next(sent), record))
-            ok = record.status is not None and 200 <= record.status < 300 and record.note is None
-            if not ok and attempt < MAX_ATTEMPTS:
+            if progress is not None:
+                progress(target.name, lane, record)
+            if not (_ok(record) and record.note is None) and attempt < MAX_ATTEMPTS:
                 queue.append((pos, d, attempt + 1))  # Stripe retries after a back-off
         return out
 
-    started = time.perf_counter()
     try:
-        if lanes <= 1:
-            records = deliver(list(range(len(plan))))
+        if len(split) == 1:
+            records = deliver(0, split[0])
         else:
-            with ThreadPoolExecutor(lanes, thread_name_prefix="shadow-lane") as pool:
-                records = [r for lane in pool.map(deliver, split_lanes(corpus, plan, lanes))
+            with ThreadPoolExecutor(len(split), thread_name_prefix="shadow-lane") as lanes_pool:
+                records = [r for lane in lanes_pool.map(deliver, range(len(split)), split)
                            for r in lane]
+        _settle(late)
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         if http is None:
             client.close()
     capture.seconds = time.perf_counter() - started
     capture.attempts = [a for _, a in sorted(records, key=lambda r: r[0])]
-    if read and target.user is not None:
-        capture.state = read_state(target.user)
+    if read and target.state is not None:
+        capture.state = target.state.read()
     return capture
+
+
+def _settle(late: list[tuple[Attempt, Future[tuple[httpx.Response, float]], float]]) -> None:
+    """Wait (bounded) for requests that outlived Stripe's timeout, so the state read after
+    the replay includes what they did; record how they finally answered."""
+    for record, future, sent_at in late:
+        try:
+            response, answered = future.result(timeout=max(
+                0.0, DRAIN_SECONDS + 1.0 - (time.perf_counter() - sent_at)))
+            record.note = f"timeout (answered {response.status_code} after " \
+                f"{answered - sent_at:.1f} s)"
+        except (FutureTimeout, httpx.HTTPError):
+            record.note = "timeout (no answer)"

@@ -1,26 +1,40 @@
-"""The user state a handler leaves behind, read through the reconciliation adapter and the
-user's mapping file, flattened to ``(entity, row identity, field) -> value``.
+"""The user state a handler leaves behind, flattened to ``(entity, row identity, field) ->
+value`` so two runs compare field by field, whatever the state came from:
 
-Row identity is the Stripe id for entities that have one; for local-only rows (the sample
-company's entitlements) it is ``source_id|feature`` plus an ordinal, so a second row for
-the same grant is a new identity, not a changed one. Local primary keys are left out: two
-correct runs may number their rows differently.
+- a database read through the user's mapping file (`read_state`: canonical values, refs
+  resolved to Stripe ids);
+- a database read as it is, every table of it (`read_tables`);
+- a JSON document from the app's own state URL (`flatten_document`): tables as lists of
+  rows, or any nested document.
+
+Row identity is what a row is *about*, never where it sits: the Stripe id for mapped
+entities that have one (``source_id|feature`` for local-only grants), else a natural key
+(a non-numeric primary key, a unique column, the Stripe-id-like values of the row), plus an
+ordinal when several rows share it — so a second row for the same grant is a new identity,
+not a changed one. Numeric surrogate keys are left out: two correct runs may number their
+rows differently, and with concurrent delivery lanes they do.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
-from sqlalchemy import MetaData, delete
+from sqlalchemy import Integer, MetaData, select
+from sqlalchemy.engine import Engine
 
 from tools.recon.adapter import UserSystem
 
-__all__ = ["StateView", "read_state", "reset_state"]
+__all__ = ["StateView", "flatten_document", "read_state", "read_tables", "row_identity"]
 
 StateView = dict[tuple[str, str, str], Any]
 _SKIP = frozenset({"local_key", "_pk", "stripe_id"})
+# A Stripe object id: a lowercase prefix (``cus``, ``in``, ``evt``, ``sub_sched``) and a
+# long random tail. Used to pick the columns that say what a row is about.
+_STRIPE_ID = re.compile(r"^[a-z]{2,}(?:_[a-z]+)*_[A-Za-z0-9]{8,}$")
 
 
 def _identity(entity: str, row: dict[str, Any], seen: Counter[str]) -> str:
@@ -35,6 +49,7 @@ def _identity(entity: str, row: dict[str, Any], seen: Counter[str]) -> str:
 
 
 def read_state(user: UserSystem, entities: list[str] | None = None) -> StateView:
+    """Mapped entities of the user database."""
     view: StateView = {}
     for entity, frame in user.load(entities).items():
         seen: Counter[str] = Counter()
@@ -48,12 +63,115 @@ def read_state(user: UserSystem, entities: list[str] | None = None) -> StateView
     return view
 
 
-def reset_state(user: UserSystem) -> int:
-    """Empty every table of the user database (children first); rows deleted."""
+def row_identity(row: dict[str, Any], key: Iterable[str] = ()) -> str:
+    """What a row of an unmapped table or document is about: the `key` columns when given,
+    else an ``id`` field, else its Stripe-id-like values, else all of its scalar values."""
+    key = list(key)
+    if key:
+        return "|".join(str(row.get(k)) for k in key)
+    if isinstance(row.get("id"), str | int) and not isinstance(row.get("id"), bool):
+        return str(row["id"])
+    ids = [str(v) for v in row.values() if isinstance(v, str) and _STRIPE_ID.match(v)]
+    if ids:
+        return "|".join(ids)
+    return "|".join(f"{k}={v}" for k, v in sorted(row.items())
+                    if not isinstance(v, dict | list))
+
+
+def _add_rows(view: StateView, entity: str, rows: list[dict[str, Any]],
+              key: list[str] | None = None) -> None:
+    keyed = [(row_identity(r, key or ()), r) for r in rows]
+    # Rows sharing an identity are numbered in content order, not arrival order, so
+    # concurrent delivery does not renumber them.
+    keyed.sort(key=lambda kr: (kr[0], repr(sorted(kr[1].items(), key=lambda i: i[0]))))
+    seen: Counter[str] = Counter()
+    for base, row in keyed:
+        seen[base] += 1
+        ident = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        fields = _flatten(row)
+        if not fields:
+            view[(entity, ident, "(row)")] = True
+        for name, value in fields.items():
+            view[(entity, ident, name)] = value
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+        return out
+    return {prefix or "$": value}
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _keyed_by_id(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and _STRIPE_ID.match(k) and isinstance(v, dict)
+        for k, v in value.items())
+
+
+def flatten_document(doc: Any) -> StateView:
+    """A JSON state document: every list of objects is a table (entity = its path), every
+    object keyed by Stripe ids is a table keyed by them, other values are fields of the
+    row ``-`` of the entity that holds them."""
+    view: StateView = {}
+
+    def walk(value: Any, path: str) -> None:
+        if _is_table(value):
+            _add_rows(view, path or "$", value)
+        elif _keyed_by_id(value):
+            _add_rows(view, path or "$", [{"id": k, **v} for k, v in value.items()])
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if v == []:
+                    continue  # an empty table: no rows (a filled one is a table)
+                if _is_table(v) or isinstance(v, dict):
+                    walk(v, f"{path}.{k}" if path else str(k))
+                else:
+                    view[(path or "$", "-", str(k))] = v
+        else:
+            view[(path or "$", "-", "$")] = value
+
+    walk(doc, "")
+    return view
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)  # datetimes, decimals, uuids: compared as text
+
+
+def read_tables(engine: Engine, tables: list[str] | None = None) -> StateView:
+    """Every table of the database (or `tables`), as it is. Numeric surrogate primary keys
+    are dropped; a table's natural key is its non-numeric primary key or, failing that,
+    its first unique constraint."""
     meta = MetaData()
-    deleted = 0
-    with user.engine.begin() as conn:
-        meta.reflect(conn)
-        for table in reversed(meta.sorted_tables):
-            deleted += conn.execute(delete(table)).rowcount or 0
-    return deleted
+    view: StateView = {}
+    with engine.connect() as conn:
+        meta.reflect(conn, only=tables)
+        for table in meta.sorted_tables:
+            pk = list(table.primary_key.columns)
+            surrogate = {c.name for c in pk if isinstance(c.type, Integer)} if len(pk) == 1 \
+                else set()
+            key = [c.name for c in pk if c.name not in surrogate]
+            if not key:
+                unique = [u for u in table.constraints
+                          if u.__class__.__name__ == "UniqueConstraint"]
+                unique += [i for i in table.indexes if i.unique]
+                key = [c.name for c in unique[0].columns] if unique else []
+            rows = [{k: _plain(v) for k, v in row._mapping.items() if k not in surrogate}
+                    for row in conn.execute(select(table))]
+            _add_rows(view, table.name, rows, key)
+    return view

@@ -17,6 +17,7 @@ from sqlalchemy import MetaData, Table, func, inspect, select
 from sqlalchemy.orm import Session
 
 from core import engagements
+from tools.blueprints.state import STARTED
 from tools.blueprints.state import items as blueprint_items
 from tools.checks.store import list_findings
 from tools.design.store import list_designs
@@ -107,7 +108,8 @@ def _blueprints(session: Session, engagement: str) -> Iterable[TimelineEntry]:
     rows = session.execute(
         select(t.c.approval, t.c.blueprint, t.c.status, func.count(),
                func.max(t.c.applied_at))
-        .where(t.c.engagement == engagement).group_by(t.c.approval, t.c.blueprint, t.c.status))
+        .where(t.c.engagement == engagement, t.c.item_key != STARTED)
+        .group_by(t.c.approval, t.c.blueprint, t.c.status))
     applies: dict[str, dict[str, Any]] = {}
     for approval, blueprint, status, count, last in rows:
         entry = applies.setdefault(approval, {"blueprint": blueprint, "counts": {}, "at": last})
@@ -115,8 +117,10 @@ def _blueprints(session: Session, engagement: str) -> Iterable[TimelineEntry]:
         entry["at"] = max(entry["at"], last)
     for approval, a in applies.items():
         counts = ", ".join(f"{n} {s}" for s, n in sorted(a["counts"].items()))
+        outcome = "apply failed" if a["counts"].get("failed") else "applied"
         yield TimelineEntry(at=aware(a["at"]), kind="blueprint_apply", ref=approval,
-                            title=f"blueprint {a['blueprint']} applied", body=counts)
+                            title=f"blueprint {a['blueprint']} {outcome}", body=counts,
+                            status="failed" if a["counts"].get("failed") else "done")
 
 
 def _shadow(session: Session, engagement: str) -> Iterable[TimelineEntry]:
@@ -138,7 +142,7 @@ def _workspace(session: Session, engagement: str) -> Iterable[TimelineEntry]:
         yield TimelineEntry(at=n.met_at, kind="note", ref=n.id, title=f"meeting: {n.title}",
                             body=n.body, actor=n.created_by)
     for d in store.list_decisions(session, engagement):
-        alternatives = "; ".join(d.alternatives)
+        alternatives = "; ".join(o.name for o in d.alternatives)
         yield TimelineEntry(
             at=d.created_at, kind="decision", ref=d.id,
             title=f"decision {d.number}: {d.title}",

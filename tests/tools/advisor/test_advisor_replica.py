@@ -8,7 +8,8 @@ import httpx
 import pytest
 import stripe
 
-from tools.advisor import advise, fetch_replica_log
+from sandbox.telemetry import fetch_request_log, write_otlp
+from tools.advisor import advise, load_request_log
 
 OLD_VERSION = "2024-06-20"
 DAY = 86_400
@@ -40,7 +41,7 @@ def raw_http(replica):
         yield http
 
 
-def test_each_inefficiency_is_found_with_its_calls_saved(replica, raw_http):
+def test_each_inefficiency_is_found_with_its_calls_saved(replica, raw_http, tmp_path):
     client, admin = replica.client(), replica.admin
     intent = client.v1.payment_intents.create(params={"amount": 5000, "currency": "usd"})
     customers = [client.v1.customers.create(params={"email": f"c{i}@example.com"})
@@ -82,7 +83,10 @@ def test_each_inefficiency_is_found_with_its_calls_saved(replica, raw_http):
         with pytest.raises(stripe.RateLimitError):
             client.v1.balance.retrieve()
 
-    advice = advise(fetch_replica_log(replica.url), source="replica")
+    advice = advise(fetch_request_log(replica.url), source="replica")
+    # the same calls as the company's OpenTelemetry client spans give the same advice
+    spans = write_otlp(fetch_request_log(replica.url), tmp_path / "calls.otlp.json", batch=40)
+    assert advise(load_request_log(spans), source="replica") == advice
     window = 7200
     assert advice.window_seconds == window and advice.requests == 60 + 1 + 20 + 5 + 1 + pages + 4
     found = {f.kind: f for f in advice.findings}
@@ -157,6 +161,6 @@ def test_a_well_behaved_client_gets_no_findings(replica):
               params={"query": "email:'ok1@example.com'"},
               headers={"Stripe-Version": stripe.api_version})  # replica answers 404: no search
 
-    advice = advise(fetch_replica_log(replica.url), source="replica")
+    advice = advise(fetch_request_log(replica.url), source="replica")
     assert advice.requests == 1 + 3 + 3 + 1 + 1 + 1 + 1 + 1
     assert advice.findings == []

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 from sqlalchemy import text
 
-from core import audit
+from core import audit, engagements
+from core.engagements import EngagementCreate
+from core.secrets import SecretBox
 from tests.tools.blueprints.conftest import changes, example
 from tools.blueprints import (
     ApprovalRequired,
+    BlueprintInvalid,
     apply_plan,
     approve_plan,
     make_plan,
     parse_blueprint,
 )
 from tools.blueprints.loader import LoadedBlueprint
+from tools.workspace.timeline import timeline
 
 _CATALOG = {"kind": "catalog", "name": "t", "products": [{
     "id": "prod_fde_test", "name": "Test", "prices": [
@@ -43,9 +49,20 @@ def test_approval_binds_to_the_reviewed_plan(replica, ctx) -> None:
         approve_plan(ctx, plan, approver="eng:ana", digest="0" * 16)
     approval = approve_plan(ctx, plan, approver="eng:ana", digest=plan.digest)
     # the account changes between review and apply: the approval no longer covers it
-    replica.client().v1.products.create(params={"id": "prod_fde_test", "name": "Other"})
+    replica.client().v1.products.create(params={"id": "prod_fde_test", "name": "Other",
+                                                "metadata": {"fde_blueprint": "t"}})
     with pytest.raises(ApprovalRequired, match="no longer matches the approved plan"):
         apply_plan(loaded, ctx, approval=approval.token)
+
+
+def _timeline_entry(db, engagement: str):
+    with db.session() as session:
+        if not any(e.name == engagement for e in engagements.list_all(session)):
+            box = SecretBox(Fernet.generate_key())
+            engagements.add(session, box, EngagementCreate(
+                name=engagement, stripe_key=SecretStr("sk_test_" + "T" * 24)), actor="test")
+        [entry] = timeline(session, engagement, kinds={"blueprint_apply"})
+    return entry
 
 
 def test_interrupted_apply_resumes_without_duplicates(replica, ctx, db) -> None:
@@ -57,6 +74,9 @@ def test_interrupted_apply_resumes_without_duplicates(replica, ctx, db) -> None:
         apply_plan(loaded, ctx, approval=approval.token)
     assert [p["id"] for p in ctx.gateway.list_all("/v1/products")] == ["prod_fde_test"]
     assert list(ctx.gateway.list_all("/v1/prices")) == []
+    entry = _timeline_entry(db, ctx.engagement)  # it says failed, not "applied"
+    assert (entry.title, entry.status) == ("blueprint t apply failed", "failed")
+    assert entry.body == "1 done, 1 failed"
     replica.admin.clear_faults()
 
     report = apply_plan(loaded, ctx, approval=approval.token)
@@ -64,8 +84,11 @@ def test_interrupted_apply_resumes_without_duplicates(replica, ctx, db) -> None:
     assert report.applied == ["price:t_monthly_eur", "price:t_setup_gbp"]
     assert len(list(ctx.gateway.list_all("/v1/prices"))) == 2
     assert make_plan(loaded, ctx).changes == []
+    entry = _timeline_entry(db, ctx.engagement)
     with db.session() as session:
-        actions = [(e.action, e.target, e.actor) for e in audit.entries(session)]
+        actions = [(e.action, e.target, e.actor) for e in audit.entries(session)
+                   if e.action.startswith("blueprint.")]
+    assert (entry.title, entry.body) == ("blueprint t applied", "3 done")
     assert sorted(actions) == sorted([
         ("blueprint.approve", "blueprint:t", "eng:ana"),
         ("blueprint.create", "product:prod_fde_test", "eng:ana"),
@@ -108,3 +131,61 @@ def test_config_rows_and_items_are_recorded(ctx, db, converge) -> None:
         who = conn.execute(text("SELECT updated_by FROM blueprint_settings")).scalar_one()
     assert rows == [("setting:dunning:standard-dunning", "create", "done")]
     assert who == "eng:ana"
+
+
+def test_sub_minor_unit_prices_use_unit_amount_decimal(replica, ctx, converge) -> None:
+    """0.035 EUR and 2.5 JPY a call: Stripe takes them as unit_amount_decimal (3.5 cents,
+    2.5 yen), and a re-plan finds them unchanged."""
+    data = {"kind": "catalog", "name": "per-call", "products": [{
+        "id": "prod_fde_calls", "name": "API calls", "prices": [
+            {"lookup_key": "calls_eur", "currency": "eur", "unit_amount": "0.035",
+             "recurring": {"interval": "month"}},
+            {"lookup_key": "calls_jpy", "currency": "jpy", "unit_amount": "2.5",
+             "recurring": {"interval": "month"}},
+            {"lookup_key": "calls_tiered", "currency": "usd", "tiers_mode": "graduated",
+             "tiers": [{"up_to": 1000, "unit_amount": "0.0125", "flat_amount": "5.00"},
+                       {"up_to": "inf", "unit_amount": "0.01"}],
+             "recurring": {"interval": "month"}}]}]}
+    loaded = _loaded(data, ctx)
+    converge(loaded, ctx)
+    prices = {p["lookup_key"]: p for p in ctx.gateway.list_all("/v1/prices", {})}
+    assert prices["calls_eur"]["unit_amount_decimal"] == "3.5"
+    assert prices["calls_eur"]["unit_amount"] is None
+    assert prices["calls_jpy"]["unit_amount_decimal"] == "2.5"
+    assert not make_plan(loaded, ctx).changes
+
+
+def test_a_lookup_key_on_a_price_it_does_not_manage_is_refused_until_imported(
+        replica, ctx, converge) -> None:
+    """The key already sits on another product's price that backs a live subscription:
+    planning names it and what uses it instead of planning to deactivate it."""
+    client = replica.client()
+    legacy = client.v1.products.create(params={"name": "Legacy Pro"})
+    price = client.v1.prices.create(params={
+        "product": legacy.id, "currency": "eur", "unit_amount": 900,
+        "recurring": {"interval": "month"}, "lookup_key": "t_monthly_eur"})
+    customer = client.v1.customers.create(params={"email": "c@example.com"})
+    pm = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    sub = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": price.id}],
+        "default_payment_method": pm.id})
+    loaded = _loaded(_CATALOG, ctx)
+    with pytest.raises(BlueprintInvalid) as err:
+        make_plan(loaded, ctx)
+    assert f"'t_monthly_eur' belongs to price {price.id} on product {legacy.id}" in str(err.value)
+    assert f"1 active subscription(s), e.g. {sub.id}" in str(err.value)
+    assert "imports:" in err.value.hint
+    assert client.v1.prices.retrieve(price.id).active  # nothing was written
+
+    adopted = _loaded({**_CATALOG, "imports": [{"id": price.id,
+                                                "lookup_key": "t_monthly_eur"}]}, ctx)
+    plan = make_plan(adopted, ctx)
+    assert ("price:t_monthly_eur", "replace") in [(i.key, i.action) for i in plan.items]
+
+
+def test_an_existing_product_it_does_not_manage_is_refused_until_imported(replica, ctx) -> None:
+    replica.client().v1.products.create(params={"id": "prod_fde_test", "name": "Theirs"})
+    with pytest.raises(BlueprintInvalid, match="prod_fde_test already exists"):
+        make_plan(_loaded(_CATALOG, ctx), ctx)
+    plan = make_plan(_loaded({**_CATALOG, "imports": [{"id": "prod_fde_test"}]}, ctx), ctx)
+    assert ("product:prod_fde_test", "update") in [(i.key, i.action) for i in plan.items]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.tools.blueprints.conftest import example
 from tools.blueprints.kinds.custom import evaluate
 from tools.blueprints.plugins import UsageTotal, get_plugin
@@ -54,3 +56,25 @@ def test_no_true_up_above_commit_and_ramp_steps() -> None:
     # three-decimal currency: 20,000 x 0.0125 BHD = 250.000 BHD = 250,000 fils
     bhd = commit.params_model.model_validate({"unit_price": "0.0125", "commit": "100"})
     assert _by_key(commit.evaluate(bhd, usage, "bhd")) == {"usage": 250000}
+
+
+def test_three_decimal_charges_end_in_zero() -> None:
+    # 12,345.6 units x 0.0125 BHD = 154.32 BHD: fine. 12,344.96 x 0.0125 = 154.312 BHD,
+    # which Stripe refuses: the charge is rounded half-even to 154.310 BHD = 154,310 fils.
+    commit = get_plugin("minimum_commit")
+    params = commit.params_model.model_validate({"unit_price": "0.0125", "commit": "200.000"})
+    usage = UsageTotal(customer="a", units=Decimal("12344.96"), period_start="2026-10-01",
+                       period_end="2026-11-01")
+    charges = _by_key(commit.evaluate(params, usage, "bhd"))
+    assert charges == {"usage": 154310, "true_up": 45690}
+    assert all(amount % 10 == 0 for amount in charges.values())
+
+
+def test_a_commit_stripe_cannot_charge_is_refused_by_name() -> None:
+    commit = get_plugin("minimum_commit")
+    params = commit.params_model.model_validate({"unit_price": "0.0125", "commit": "154.312"})
+    usage = UsageTotal(customer="a", units=Decimal("1"), period_start="2026-10-01",
+                       period_end="2026-11-01")
+    with pytest.raises(ValueError, match=r"commit 154\.312 BHD: Stripe charges BHD in steps "
+                                         r"of 0\.010"):
+        commit.evaluate(params, usage, "bhd")

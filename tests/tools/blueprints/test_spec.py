@@ -19,7 +19,13 @@ def _catalog(**price: object) -> dict:
     (_catalog(colour="red"), "products[0].prices[0].colour", "unknown field"),
     ({**_catalog(), "owner": "me"}, "owner", "unknown field"),
     (_catalog(currency="xts"), "products[0].prices[0].currency", "not a currency"),
-    (_catalog(currency="jpy", unit_amount="10.5"), "products[0].prices[0]", "decimals for JPY"),
+    # a per-unit rate may be finer than the currency (Stripe's unit_amount_decimal), but not
+    # beyond 12 decimal places of the minor unit; a flat amount is charged whole
+    (_catalog(unit_amount="0.000000000000001"), "products[0].prices[0]",
+     "finer than Stripe's 12 decimal places"),
+    (_catalog(currency="jpy", unit_amount=None, tiers_mode="volume",
+              tiers=[{"up_to": "inf", "unit_amount": "1", "flat_amount": "10.5"}]),
+     "products[0].prices[0]", "decimals for JPY"),
     (_catalog(unit_amount=None), "products[0].prices[0]", "either unit_amount or tiers"),
     ({"kind": "checkout", "name": "c", "configurations": [{
         "country": "DE", "currency": "eur", "mode": "payment",

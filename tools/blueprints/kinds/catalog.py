@@ -8,12 +8,13 @@ are deactivated, anything else on the account is left alone.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from tools.blueprints.context import BlueprintContext
 from tools.blueprints.errors import BlueprintInvalid
 from tools.blueprints.plan import Desired, Observed, PlanItem, Write, diff
-from tools.blueprints.spec_catalog import CatalogBlueprint, PriceSpec, ProductSpec
+from tools.blueprints.spec_catalog import CatalogBlueprint, PriceSpec, ProductSpec, minor_value
 
 __all__ = ["plan_catalog"]
 
@@ -42,7 +43,7 @@ def _price_desired(bp: CatalogBlueprint, prod: ProductSpec, p: PriceSpec,
     rec = p.recurring
     return Desired(key=f"price:{p.lookup_key}", object="price", immutable=_PRICE_IMMUTABLE,
                    fields={
-                       "product": prod.id, "currency": p.currency, "unit_amount": p.unit_minor(),
+                       "product": prod.id, "currency": p.currency, "unit_amount": p.unit_value(),
                        "billing_scheme": "tiered" if p.tiers else "per_unit",
                        "tiers_mode": p.tiers_mode, "tiers": p.tiers_fingerprint() or None,
                        "interval": rec.interval if rec else None,
@@ -60,7 +61,7 @@ def _price_observed(obj: dict[str, Any], name: str) -> Observed:
         key=f"price:{obj.get('lookup_key') or obj['id']}", object="price", id=obj["id"],
         managed=meta.get("fde_blueprint") == name, fields={
             "product": product["id"] if isinstance(product, dict) else product,
-            "currency": obj.get("currency"), "unit_amount": obj.get("unit_amount"),
+            "currency": obj.get("currency"), "unit_amount": _unit_value(obj),
             "billing_scheme": obj.get("billing_scheme") or "per_unit",
             "tiers_mode": obj.get("tiers_mode"), "tiers": meta.get("fde_tiers") or None,
             "interval": rec.get("interval"), "interval_count": rec.get("interval_count"),
@@ -69,18 +70,25 @@ def _price_observed(obj: dict[str, Any], name: str) -> Observed:
             "metadata.fde_blueprint": meta.get("fde_blueprint")})
 
 
+def _unit_value(price: dict[str, Any]) -> int | str | None:
+    """The price's per-unit amount in minor units, whichever field holds it."""
+    if price.get("unit_amount") is not None:
+        return int(price["unit_amount"])
+    if price.get("unit_amount_decimal") not in (None, ""):
+        return minor_value(Decimal(str(price["unit_amount_decimal"])))
+    return None
+
+
 def _price_create(bp: CatalogBlueprint, prod: ProductSpec, p: PriceSpec, meter_id: str | None,
                   *, transfer: bool) -> Write:
     params: dict[str, Any] = {"product": prod.id, "currency": p.currency,
                               "lookup_key": p.lookup_key,
                               "metadata": {"fde_blueprint": bp.name}}
     if p.tiers:
-        params.update(billing_scheme="tiered", tiers_mode=p.tiers_mode, tiers=[
-            {k: v for k, v in row.items() if not (k == "flat_amount" and v == 0)}
-            for row in p.tier_rows()])
+        params.update(billing_scheme="tiered", tiers_mode=p.tiers_mode, tiers=p.tier_rows())
         params["metadata"]["fde_tiers"] = p.tiers_fingerprint()
     else:
-        params["unit_amount"] = p.unit_minor()
+        params.update(p.unit_params())
     if p.recurring:
         rec: dict[str, Any] = {"interval": p.recurring.interval,
                                "interval_count": p.recurring.interval_count,
@@ -113,6 +121,12 @@ def plan_catalog(bp: CatalogBlueprint, ctx: BlueprintContext) -> list[PlanItem]:
     for pi, prod in enumerate(bp.products):
         want = _product_desired(bp, prod)
         have = _product_observed(products[prod.id], bp.name) if prod.id in products else None
+        if have is not None and not have.managed and not bp.imported(prod.id):
+            raise BlueprintInvalid(
+                f"field 'products[{pi}].id': product {prod.id} already exists on the account "
+                "and this blueprint does not manage it",
+                hint=f"adopt it explicitly with `imports: [{{id: {prod.id}}}]`, or choose "
+                     "another product id")
         action, changes = diff(want, have)
         writes: list[Write] = []
         if action == "create":
@@ -166,6 +180,21 @@ def _prices_of(ctx: BlueprintContext, product: str, name: str) -> dict[str, Obse
     return out
 
 
+def _refuse_takeover(ctx: BlueprintContext, price: PriceSpec, have: Observed) -> None:
+    """A lookup key on a price this blueprint did not make: planning would move the key and
+    deactivate that price under whatever uses it. Say what it is and what uses it."""
+    subs = list(ctx.gateway.list_all("/v1/subscriptions",
+                                     {"price": have.id, "status": "active"}, page_size=100))
+    used = f"{len(subs)} active subscription(s), e.g. {subs[0]['id']}" if subs else \
+        "no active subscription"
+    raise BlueprintInvalid(
+        f"lookup key {price.lookup_key!r} belongs to price {have.id} on product "
+        f"{have.fields.get('product')}, which this blueprint does not manage ({used})",
+        hint=f"adopt it explicitly with `imports: [{{id: {have.id}, lookup_key: "
+             f"{price.lookup_key}}}]` (a changed amount then moves the key to a new price), "
+             "or choose another lookup key")
+
+
 def _price_item(ctx: BlueprintContext, bp: CatalogBlueprint, prod: ProductSpec, price: PriceSpec,
                 meter_id: str | None, observed: dict[str, Observed]) -> PlanItem:
     want = _price_desired(bp, prod, price, meter_id)
@@ -173,6 +202,8 @@ def _price_item(ctx: BlueprintContext, bp: CatalogBlueprint, prod: ProductSpec, 
     if have is None:  # the lookup key may sit on a price of another product
         found = list(ctx.gateway.list_all("/v1/prices", {"lookup_keys[]": price.lookup_key}))
         have = _price_observed(found[0], bp.name) if found else None
+    if have is not None and not have.managed and not bp.imported(have.id, price.lookup_key):
+        _refuse_takeover(ctx, price, have)
     action, changes = diff(want, have)
     writes: list[Write] = []
     if action in ("create", "replace"):

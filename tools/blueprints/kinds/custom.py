@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from core.money import Money, chargeable
 from tools.blueprints.context import BlueprintContext
 from tools.blueprints.errors import BlueprintInvalid
 from tools.blueprints.plan import Desired, Observed, PlanItem, Write, diff
@@ -32,7 +33,19 @@ def evaluate(bp: CustomLogicBlueprint, ctx: BlueprintContext) -> dict[str, list[
                      if r.customer == ref.usage_key and start <= r.timestamp < end), Decimal(0))
         usage = UsageTotal(customer=ref.usage_key, units=units, period_start=bp.period.start,
                            period_end=bp.period.end)
-        out[ref.usage_key] = plugin.evaluate(params, usage, bp.currency)
+        try:
+            charges = plugin.evaluate(params, usage, bp.currency)
+        except ValueError as exc:
+            raise BlueprintInvalid(f"field 'params': {exc}",
+                                   hint=f"fix the {bp.plugin} parameters") from None
+        for charge in charges:  # a registered plugin may skip the rounding the built-ins do
+            if not chargeable(charge.amount, charge.currency):
+                money = Money(amount=charge.amount, currency=charge.currency)
+                raise BlueprintInvalid(
+                    f"plugin {bp.plugin!r} charged {money} to {ref.usage_key}: Stripe refuses "
+                    f"a {money.currency.upper()} amount whose last digit is not 0",
+                    hint="round with core.money.round_charge in the plugin")
+        out[ref.usage_key] = charges
     return out
 
 
