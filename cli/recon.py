@@ -167,6 +167,9 @@ def run(
         f"discrepancies ({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
     for reason in result.incomplete_reasons:
         say(f"  incomplete: {reason}")
+    for b in result.bridge:
+        if not b.computable:
+            say(f"  bridge {b.label}: not computable — {b.reason}")
     say(f"  reports: {paths['json']}, {paths['md']}, {paths['html']}")
 
 
