@@ -24,7 +24,16 @@ from tools.shadow.invariants import (
     processing_probe,
 )
 from tools.shadow.models import FaultCell, Mismatch, MoneyImpact, RunInfo, ShadowRun, Verdict
-from tools.shadow.replay import Capture, Target, TargetUnreachable, replay
+from tools.shadow.replay import (
+    DEFAULT_LANES,
+    DRAIN_SECONDS,
+    BudgetSpent,
+    Capture,
+    Observer,
+    Target,
+    TargetUnreachable,
+    replay,
+)
 from tools.shadow.truth import Policy, Truth
 
 __all__ = ["PrimaryCache", "ReplayOptions", "run_webhook_replay"]
@@ -39,6 +48,8 @@ class ReplayOptions(BaseModel):
     policy: Policy = Field(default_factory=Policy)
     engagement: str | None = None
     repro: str = "fde shadow run"  # the command line that reproduces this run
+    lanes: int = Field(default=DEFAULT_LANES, ge=1)  # concurrent delivery lanes per replay
+    budget: float | None = None  # seconds of wall time per replay; then INCONCLUSIVE
 
 
 def _repro(base: str, fault: str | None, seed: int, event_id: str | None) -> str:
@@ -49,15 +60,21 @@ def _repro(base: str, fault: str | None, seed: int, event_id: str | None) -> str
 
 
 class _Runner:
-    def __init__(self, corpus: Corpus, truth: Truth) -> None:
+    def __init__(self, corpus: Corpus, truth: Truth, options: ReplayOptions,
+                 observer: Observer | None) -> None:
         self.corpus, self.truth = corpus, truth
+        self.options, self.observer = options, observer
         self.clients: dict[str, httpx.Client] = {}
 
     def run(self, target: Target, fault: str | None, seed: int) -> Capture:
-        client = self.clients.setdefault(target.name, httpx.Client(timeout=target.timeout))
+        # Lanes share one connection pool per target; replay applies Stripe's timeout.
+        client = self.clients.setdefault(target.name, httpx.Client(
+            timeout=DRAIN_SECONDS, limits=httpx.Limits(max_connections=None,
+                                            max_keepalive_connections=self.options.lanes * 2)))
         probe = processing_probe(self.truth, target.user) if target.user else None
         return replay(target, self.corpus, plan_for(self.corpus, fault, seed), http=client,
-                      after_delivery=probe)
+                      after_delivery=probe, lanes=self.options.lanes, observer=self.observer,
+                      budget=self.options.budget)
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -85,6 +102,7 @@ def _as_mismatch(v: Violation, fault: str | None) -> Mismatch:
 def run_webhook_replay(
     corpus: Corpus, primary: Target, candidate: Target, mapping: Mapping,
     options: ReplayOptions, *, cache: PrimaryCache | None = None,
+    observer: Observer | None = None,
 ) -> ShadowRun:
     """`cache` keeps the primary's captures across runs on the same corpus and seed (one
     correct primary against many candidates); without it the primary is run around the
@@ -96,7 +114,7 @@ def run_webhook_replay(
                    api_version=corpus.api_version, corpus_hash=corpus.hash,
                    corpus_events=len(corpus), fault_seed=options.seed, faults=faults,
                    started_at=datetime.now(UTC))
-    runner = _Runner(corpus, truth)
+    runner = _Runner(corpus, truth, options, observer)
     cache = {} if cache is None else cache
 
     def primary_run(tag: str, fault: str | None) -> Capture:
@@ -111,10 +129,12 @@ def run_webhook_replay(
         second = primary_run("2", None)
         fault_runs = {f: (primary_run("1", f), runner.run(candidate, f, options.seed))
                       for f in faults}
-    except TargetUnreachable as exc:
+    except (TargetUnreachable, BudgetSpent) as exc:
         info.finished_at = datetime.now(UTC)
-        return ShadowRun(run=info, verdict=Verdict.INCONCLUSIVE,
-                         reasons=[f"{exc.target} could not be reached: {exc.reason}"])
+        reason = f"{exc.target} could not be reached: {exc.reason}" \
+            if isinstance(exc, TargetUnreachable) else \
+            f"{exc}: not every event was delivered, so nothing can be concluded"
+        return ShadowRun(run=info, verdict=Verdict.INCONCLUSIVE, reasons=[reason])
     finally:
         runner.close()
 
