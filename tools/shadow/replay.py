@@ -49,6 +49,7 @@ MAX_ATTEMPTS = 3
 STRIPE_TIMEOUT = 10.0
 DEFAULT_LANES = 8
 DRAIN_SECONDS = 60.0  # how long a timed-out request may keep running before the state read
+CONNECT_PAUSES = (0.2, 0.5, 1.0, 2.0)  # then a refused connection means unreachable
 Event = dict[str, Any]
 AfterDelivery = Callable[[Event, "Capture"], None]
 
@@ -185,11 +186,26 @@ def replay(
         return bodies[key]
 
     def post(body: str, header: str) -> tuple[httpx.Response, float]:
-        response = client.post(target.url, content=body.encode(), timeout=DRAIN_SECONDS,
-                               headers={"Content-Type": "application/json; charset=utf-8",
-                                        "Stripe-Signature": header,
-                                        "User-Agent": "fde-shadow/1"})
-        return response, time.perf_counter()
+        # A refused connection is retried a few times before the app counts as unreachable
+        # (a loaded machine's full accept queue); a connection dropped mid-request (a stale
+        # keep-alive the server just closed) is sent again once on a fresh one.
+        pauses = list(CONNECT_PAUSES)
+        resent = False
+        while True:
+            try:
+                response = client.post(
+                    target.url, content=body.encode(), timeout=DRAIN_SECONDS,
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             "Stripe-Signature": header, "User-Agent": "fde-shadow/1"})
+                return response, time.perf_counter()
+            except httpx.ConnectError:
+                if not pauses:
+                    raise
+                time.sleep(pauses.pop(0))
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                if resent:
+                    raise
+                resent = True
 
     def deliver(lane: int, positions: list[int]) -> list[tuple[int, Attempt]]:
         out: list[tuple[int, Attempt]] = []
@@ -215,6 +231,8 @@ def replay(
                     late.append((record, future, sent_at))
                 except httpx.TimeoutException:
                     record.note = "timeout"
+                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                    record.note = f"connection dropped ({exc.__class__.__name__})"
                 except httpx.TransportError as exc:
                     stop.set()
                     raise TargetUnreachable(target.name, f"{target.url} unreachable: "
