@@ -94,7 +94,7 @@ def classify_entity(
     env = env_signal(j, has_livemode="l_livemode" in lo.columns,
                      has_account="l_account" in lo.columns,
                      expected_livemode=ctx.expected_livemode)
-    rows = j.filter(stripe_only | local_only
+    rows = j.filter((stripe_only & ~env.elsewhere) | local_only
                     | (in_s & in_l & (content | live | acct | dup | unapplied | env.matched)))
     rows, extra_orphans = split_orphan_duplicates(rows)
     dups = duplicate_rows(name, spec, pl.concat([extra, extra_orphans], how="diagonal_relaxed"),

@@ -101,7 +101,9 @@ def _env(run):  # noqa: ANN001, ANN202
 
 def test_env_mismatch_without_livemode_column_from_where_the_object_lives():
     home = [{"stripe_id": f"cus_{i}", "email": f"{i}@x.io"} for i in range(9)]
-    stripe = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io", "account": "acct_test"}]
+    stripe = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io", "account": "acct_test"},
+              # the test account's own customers: nobody pasted them, nothing expected
+              {"stripe_id": "cus_t2", "email": "t@x.io", "account": "acct_test"}]
     local = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io"}]
     run = run_engine({"customer": stripe}, {"customer": local}, mapping=BARE)
     assert _env(run) == [("ENV_MISMATCH", "cus_qa", 0.9)]
