@@ -43,7 +43,7 @@ def newest_event(gateway: Lister) -> EventsCursor:
     """The newest event; ``available=False`` when there is no events API (or the key may not
     read it)."""
     try:
-        page = gateway.get("/v1/events", {"limit": 2})
+        page = gateway.get("/v1/events", {"limit": 1})
     except StripeError as exc:
         if exc.http_status in (400, 403, 404):
             return EventsCursor(available=False)
@@ -52,9 +52,17 @@ def newest_event(gateway: Lister) -> EventsCursor:
     if not data:
         return EventsCursor(available=True)
     newest = data[0]
-    if len(data) > 1 and int(data[0]["created"]) < int(data[-1]["created"]):
-        # this server lists oldest first (Stripe lists newest first): the newest is last
-        for event in gateway.list_all("/v1/events", {}):
+    # Stripe lists newest first; a server that lists oldest first (localstripe) has events
+    # of later seconds, and its newest is the last of them in its own order
+    try:
+        later = gateway.get("/v1/events", {"limit": 1,
+                                           "created": {"gt": int(newest["created"])}})
+    except StripeRequestError as exc:
+        if exc.http_status != 400:
+            raise
+        later = {}  # the server cannot be asked: its first event is taken as Stripe's
+    if later.get("data"):
+        for event in gateway.list_all("/v1/events", {"created": {"gt": int(newest["created"])}}):
             if int(event["created"]) >= int(newest["created"]):
                 newest = event
     return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True)
@@ -133,12 +141,14 @@ def _by_ending_before(gateway: Lister, cursor: EventsCursor, applier: _Applier,
     applier.commit(list(reversed(page)))
 
 
-def _oldest_first(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Events in the order they happened, whatever order the server listed them in: Stripe
-    lists newest first, so a listing that does not visibly run forward is taken as that."""
-    forward = len(events) > 1 and int(events[0]["created"]) < int(events[-1]["created"])
+def _oldest_first(events: list[dict[str, Any]], *, forward: bool | None) -> list[dict[str, Any]]:
+    """Events in the order they happened, whatever order the server listed them in.
+
+    ``forward`` is what the listing showed (see `_by_created`); unknown, it is taken as
+    Stripe's order (newest first). Same-second events keep the order that implies.
+    """
     listed = events if forward else list(reversed(events))
-    return sorted(listed, key=lambda e: int(e["created"]))  # stable: same-second order kept
+    return sorted(listed, key=lambda e: int(e["created"]))  # stable
 
 
 def _known_ids(snap: Snapshot, since: int) -> set[str]:
@@ -151,10 +161,24 @@ def _by_created(gateway: Lister, snap: Snapshot, cursor: EventsCursor, applier: 
     since = cursor.created or 0
     known = _known_ids(snap, since) | {cursor.id}
     fresh: dict[str, dict[str, Any]] = {}
-    for event in gateway.list_all("/v1/events", {"created": {"gte": since}}):
-        if event["id"] not in known:
-            fresh.setdefault(event["id"], event)
-    ordered = _oldest_first(list(fresh.values()))
+    # The listing's direction: the first change of second between neighbours says it; when
+    # every event shares one second (an emulator stamps whole seconds), where the cursor's
+    # own event sits does — new events after it run forward, before it newest first.
+    forward: bool | None = None
+    previous = cursor_at = first_fresh_at = None
+    for at, event in enumerate(gateway.list_all("/v1/events", {"created": {"gte": since}})):
+        created = int(event["created"])
+        if forward is None and previous is not None and created != previous:
+            forward = created > previous
+        previous = created
+        if event["id"] == cursor.id:
+            cursor_at = at
+        elif event["id"] not in known and event["id"] not in fresh:
+            fresh[event["id"]] = event
+            first_fresh_at = at if first_fresh_at is None else first_fresh_at
+    if forward is None and cursor_at is not None and first_fresh_at is not None:
+        forward = cursor_at < first_fresh_at
+    ordered = _oldest_first(list(fresh.values()), forward=forward)
     for start in range(0, len(ordered), PAGE):
         applier.commit(ordered[start:start + PAGE])
         if stop.is_set():
