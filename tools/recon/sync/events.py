@@ -61,11 +61,13 @@ def newest_event(gateway: Lister) -> EventsCursor:
         if exc.http_status != 400:
             raise
         later = {}  # the server cannot be asked: its first event is taken as Stripe's
-    if later.get("data"):
-        for event in gateway.list_all("/v1/events", {"created": {"gt": int(newest["created"])}}):
-            if int(event["created"]) >= int(newest["created"]):
-                newest = event
-    return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True)
+    if not later.get("data"):
+        return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True)
+    for event in gateway.list_all("/v1/events", {"created": {"gt": int(newest["created"])}}):
+        if int(event["created"]) >= int(newest["created"]):
+            newest = event
+    return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True,
+                        order="oldest_first")
 
 
 def check_gap(cursor: EventsCursor, newest: EventsCursor) -> str | None:
@@ -141,12 +143,9 @@ def _by_ending_before(gateway: Lister, cursor: EventsCursor, applier: _Applier,
     applier.commit(list(reversed(page)))
 
 
-def _oldest_first(events: list[dict[str, Any]], *, forward: bool | None) -> list[dict[str, Any]]:
-    """Events in the order they happened, whatever order the server listed them in.
-
-    ``forward`` is what the listing showed (see `_by_created`); unknown, it is taken as
-    Stripe's order (newest first). Same-second events keep the order that implies.
-    """
+def _oldest_first(events: list[dict[str, Any]], *, forward: bool) -> list[dict[str, Any]]:
+    """Events in the order they happened: ``forward`` when the server listed them so (see
+    `_by_created`); same-second events keep the order that implies."""
     listed = events if forward else list(reversed(events))
     return sorted(listed, key=lambda e: int(e["created"]))  # stable
 
@@ -159,25 +158,26 @@ def _known_ids(snap: Snapshot, since: int) -> set[str]:
 def _by_created(gateway: Lister, snap: Snapshot, cursor: EventsCursor, applier: _Applier,
                 stop: threading.Event) -> None:
     since = cursor.created or 0
-    known = _known_ids(snap, since) | {cursor.id}
+    known = _known_ids(snap, since)
+    listed: list[dict[str, Any]] = []
+    forward: bool | None = None  # what this listing shows: the first change of second
+    for event in gateway.list_all("/v1/events", {"created": {"gte": since}}):
+        if forward is None and listed and int(event["created"]) != int(listed[-1]["created"]):
+            forward = int(event["created"]) > int(listed[-1]["created"])
+        listed.append(event)
+    if forward is None:  # one second only: what an earlier listing proved, else Stripe's order
+        forward = cursor.order == "oldest_first"
+    elif cursor.order is None:
+        with snap.editing() as cp:
+            cp.events.order = "oldest_first" if forward else "newest_first"
+    ids = [e["id"] for e in listed]
+    if cursor.id in ids:  # only what came after the cursor: the side its order says
+        at = ids.index(cursor.id)
+        listed = listed[at + 1:] if forward else listed[:at]
     fresh: dict[str, dict[str, Any]] = {}
-    # The listing's direction: the first change of second between neighbours says it; when
-    # every event shares one second (an emulator stamps whole seconds), where the cursor's
-    # own event sits does — new events after it run forward, before it newest first.
-    forward: bool | None = None
-    previous = cursor_at = first_fresh_at = None
-    for at, event in enumerate(gateway.list_all("/v1/events", {"created": {"gte": since}})):
-        created = int(event["created"])
-        if forward is None and previous is not None and created != previous:
-            forward = created > previous
-        previous = created
-        if event["id"] == cursor.id:
-            cursor_at = at
-        elif event["id"] not in known and event["id"] not in fresh:
-            fresh[event["id"]] = event
-            first_fresh_at = at if first_fresh_at is None else first_fresh_at
-    if forward is None and cursor_at is not None and first_fresh_at is not None:
-        forward = cursor_at < first_fresh_at
+    for event in listed:
+        if event["id"] not in known and event["id"] != cursor.id:
+            fresh.setdefault(event["id"], event)
     ordered = _oldest_first(list(fresh.values()), forward=forward)
     for start in range(0, len(ordered), PAGE):
         applier.commit(ordered[start:start + PAGE])
