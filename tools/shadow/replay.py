@@ -38,7 +38,7 @@ from tools.shadow.faults import Delivery
 from tools.shadow.lanes import split_lanes
 from tools.shadow.sources import StateSource
 from tools.shadow.state import StateView
-from tools.shadow.versions import render_old
+from tools.shadow.versions import OldShape
 
 __all__ = ["DEFAULT_LANES", "DRAIN_SECONDS", "MAX_ATTEMPTS", "STRIPE_TIMEOUT", "Attempt",
            "BudgetSpent", "Capture", "Observer", "Target", "TargetUnreachable", "replay"]
@@ -162,6 +162,7 @@ def replay(
     capture = Capture(target=target.name)
     secret = target.secret.get_secret_value()
     bodies: dict[tuple[int, bool], tuple[Event, str]] = {}
+    old_shape = OldShape(corpus)
     sent = itertools.count()
     stop = threading.Event()
     started = time.perf_counter()
@@ -180,7 +181,7 @@ def replay(
         if key not in bodies:
             event = corpus.events[d.index]
             if d.old_version:
-                event, _ = render_old(event)
+                event, _ = old_shape(event)
             bodies[key] = (event, json.dumps(event, indent=2))
         return bodies[key]
 
@@ -243,7 +244,8 @@ def replay(
             out.append((next(sent), record))
             if observer is not None:
                 observer.delivered(target.name, lane, record)
-            if not (_ok(record) and record.note is None) and attempt < MAX_ATTEMPTS:
+            retry = not (_ok(record) and record.note is None) and attempt < MAX_ATTEMPTS
+            if retry and not (attempt == 1 and d.retried):  # a planned retry is in the plan
                 queue.append((pos, d, attempt + 1))  # Stripe retries after a back-off
         return out
 
