@@ -37,6 +37,7 @@ from tools.recon.adapter import open_user_system  # noqa: E402
 from tools.recon.mapping import load_mapping  # noqa: E402
 from tools.shadow.corpus import Corpus  # noqa: E402
 from tools.shadow.faults import plan_for  # noqa: E402
+from tools.shadow.lanes import split_lanes  # noqa: E402
 from tools.shadow.replay import DEFAULT_LANES, Target, replay, sign  # noqa: E402
 
 SECRET = "whsec_bench000000000000000000"
@@ -72,19 +73,20 @@ def _deployment() -> str:
     return f"uvicorn, 1 process, loop={loop}, http={http}; SQLite company DB (WAL)"
 
 
-def _floor(client: httpx.Client, url: str, bodies: list[str], threads: int) -> float:
-    """Events/s of a plain loop of POSTs (signed when sent, like the tool)."""
-    def run(chunk: list[str]) -> None:
-        for body in chunk:
+def _floor(client: httpx.Client, url: str, bodies: list[str], chunks: list[list[int]]) -> float:
+    """Events/s of a plain loop of POSTs (signed when sent, like the tool), one thread per
+    chunk of plan positions (the tool's own lanes, so both send the same order)."""
+    threads = len(chunks)
+    def run(chunk: list[int]) -> None:
+        for body in (bodies[i] for i in chunk):
             header = sign(body, SECRET, int(time.time()))
             client.post(url, content=body.encode(), headers={
                 "Content-Type": "application/json; charset=utf-8",
                 "Stripe-Signature": header})
 
-    chunks = [bodies[i::threads] for i in range(threads)]
     started = time.perf_counter()
     if threads == 1:
-        run(bodies)
+        run(chunks[0])
     else:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(run, chunks))
@@ -137,10 +139,11 @@ def main() -> None:
             target.state.reset()  # the snapshot, as before a run's first replay
             for _ in range(args.rounds):
                 target.state.reset()
-                keep("floor, 1 thread", _floor(client, target.url, bodies, 1))
+                keep("floor, 1 thread",
+                     _floor(client, target.url, bodies, [list(range(len(plan)))]))
                 target.state.reset()
                 keep(f"floor, {args.lanes} threads",
-                     _floor(client, target.url, bodies, args.lanes))
+                     _floor(client, target.url, bodies, split_lanes(corpus, plan, args.lanes)))
                 capture = replay(target, corpus, plan, http=client, read=False,
                                  lanes=args.lanes)
                 assert all(a.status == 200 for a in capture.attempts), "tool: non-2xx"

@@ -113,14 +113,24 @@ def render_summary(run: ShadowRun, console: Console, *, outcomes: Counter[str] |
         shown = ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
         console.print(f"  delivery outcomes (every attempt, every replay): {escape(shown)}")
     top = [m for m in run.top_mismatches if focus in (None, m.event_id)][:TOP]
+    # Every repro line starts with the same command; print it once, then what varies.
+    bases = {m.repro.split(" --only ", 1)[0] for m in top if " --only " in m.repro}
+    base = bases.pop() if len(bases) == 1 else None
     if top:
         console.print("top differences:")
+    if base:
+        console.print(escape(f"  repro: {base} + the options after each difference"),
+                      style="dim")
     for n, m in enumerate(top, 1):
         what = ", ".join(m.causes) if m.causes else \
             f"{m.invariant} · {m.event_type or m.object_id} · {m.fault or 'clean'}"
         money = f" [{m.amount_minor} {m.currency} minor units]" if m.amount_minor else ""
         console.print(escape(f"  {n}. {what}{money}: {m.detail}"))
-        console.print(escape(f"     repro: {m.repro}"), style="dim")
+        if base and m.repro.startswith(base + " --only "):
+            repro = "+ " + m.repro[len(base) + 1:]
+        else:
+            repro = f"repro: {m.repro}"
+        console.print(escape(f"     {repro}"), style="dim")
     table = _matrix(run)
     if table is not None:
         console.print(table)

@@ -94,7 +94,7 @@ def classify_entity(
     env = env_signal(j, has_livemode="l_livemode" in lo.columns,
                      has_account="l_account" in lo.columns,
                      expected_livemode=ctx.expected_livemode)
-    rows = j.filter(stripe_only | local_only
+    rows = j.filter((stripe_only & ~env.elsewhere) | local_only
                     | (in_s & in_l & (content | live | acct | dup | unapplied | env.matched)))
     rows, extra_orphans = split_orphan_duplicates(rows)
     dups = duplicate_rows(name, spec, pl.concat([extra, extra_orphans], how="diagonal_relaxed"),
@@ -182,13 +182,15 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
     s_state = pl.col(f"s_{state}") if state else pl.lit(None, pl.String)
     l_state = pl.col(f"l_{state}") if state else pl.lit(None, pl.String)
     state_diff = (s_state.ne_missing(l_state)) if state else pl.lit(False)
-    # the user system applied the local state from an event, and either also applied an
-    # event carrying Stripe's current state (same-second ties included) or a newer one
+    # the user system applied the local state from an event older than the newest event it
+    # processed (or tied with one carrying Stripe's current state). Having once applied
+    # Stripe's current state long before says nothing: a later change may simply be lost.
     seen = pl.col("_statuses").list
+    newest = pl.col("_newest").list
     regression = (state_diff & seen.contains(l_state).fill_null(False)
-                  & (seen.contains(s_state).fill_null(False)
-                     | (pl.col("_newest").is_not_null()
-                        & ~pl.col("_newest").list.contains(l_state).fill_null(True))))
+                  & pl.col("_newest").is_not_null()
+                  & (~newest.contains(l_state).fill_null(True)
+                     | newest.contains(s_state).fill_null(False)))
     success = SUCCESS_STATES.get(spec.stripe_object or "")
     recv = received_field(spec)
     # Money received in Stripe and not applied locally. Where the mapping says how the user

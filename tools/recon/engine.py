@@ -77,6 +77,13 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     stripe_frames = dict(inp.stripe)
     applied = classify_all_applied(inp.mapping, local, objects)
     parts.append(applied.discrepancies)
+    seen: dict[str, pl.DataFrame | None] = {}
+
+    def states(state: str) -> pl.DataFrame | None:  # one pass over the events per state field
+        if state not in seen:
+            seen[state] = applied_states(events, processed, state)
+        return seen[state]
+
     bought_with = {g.stripe_object for s in inp.mapping.entities.values()
                    for g in (getattr(s, "granted_by", None) or [])}
     for name, spec in inp.mapping.entities.items():
@@ -93,7 +100,7 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
         state = "payment_status" if spec.stripe_object == "checkout.session" else "status"
         ctx = EntityContext(
             expected_livemode=opts.expected_livemode, check_orphans=opts.check_orphans,
-            applied_states=applied_states(events, processed, state),
+            applied_states=states(state),
             remote_duplicates=remote_duplicates(stripe, local[name], kind=spec.stripe_object,
                                                 objects=objects),
             review=review if review.height else None,

@@ -13,6 +13,8 @@ report states:
   rows (a connected account or the other mode's account synced beside the engagement's
   own): confidence = 1 − that account's share of the matched rows. Without a majority
   account (a Connect platform whose table spans many accounts) this signal is not used.
+  The table then mirrors that majority account: Stripe objects elsewhere that no row names
+  (the test account's own activity) are not expected locally, never MISSING_LOCAL.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class EnvSignal:
     matched: pl.Expr
     confidence: pl.Expr
     reason: pl.Expr
+    # Stripe objects living outside the account the table mirrors: not expected locally
+    elsewhere: pl.Expr = pl.lit(False)
 
     @staticmethod
     def none() -> EnvSignal:
@@ -69,6 +73,7 @@ def env_signal(joined: pl.DataFrame, *, has_livemode: bool, has_account: bool,
     matched = in_s & in_l
     flags: list[tuple[pl.Expr, pl.Expr, pl.Expr]] = []
     marker_flag: pl.Expr | None = None
+    elsewhere: pl.Expr = pl.lit(False)
     if not has_livemode and expected_livemode is not None:
         want, other = _mode(expected_livemode), _mode(not expected_livemode)
         if "s_livemode" in joined.columns:
@@ -93,6 +98,7 @@ def env_signal(joined: pl.DataFrame, *, has_livemode: bool, has_account: bool,
             share = account.replace_strict(list(by), list(by.values()), default=0.0,
                                            return_dtype=pl.Float64)
             where = "the engagement's own account" if home == _PLATFORM else f"account {home}"
+            elsewhere = in_s & ~in_l & (account != home)
             flags.append((
                 matched & (account != home), (1 - share).round(2),
                 pl.lit("the object lives in ") + pl.coalesce(pl.col("s_account"),
@@ -110,4 +116,4 @@ def env_signal(joined: pl.DataFrame, *, has_livemode: bool, has_account: bool,
         confidence = pl.when(f).then(c).otherwise(confidence)
         reason = pl.when(f).then(r).otherwise(reason)
     return EnvSignal(flag, pl.any_horizontal(on_matched) if on_matched else pl.lit(False),
-                     confidence, reason)
+                     confidence, reason, elsewhere)

@@ -127,13 +127,13 @@ class ShadowPlan(BaseModel):
 def run_plan(plan: ShadowPlan, *, secret: SecretStr, engagement: str | None,
              observer: Observer | None = None) -> ShadowRun:
     """Replay the plan's corpus into both handlers (clean, then its faults)."""
-    from tools.recon.mapping import Mapping, load_mapping
+    from tools.recon.mapping import load_mapping
     from tools.shadow.corpus import load_corpus
     from tools.shadow.engine import ReplayOptions, run_webhook_replay
     from tools.shadow.faults import check_faults
 
     corpus = load_corpus(plan.corpus)  # a corpus that does not parse fails before any handler
-    mapping = load_mapping(plan.mapping) if plan.mapping else Mapping(version=1, entities={})
+    mapping = load_mapping(plan.mapping) if plan.mapping else None  # no canonical model
     targets = []
     try:
         for h in (plan.primary, plan.candidate):

@@ -62,7 +62,7 @@ INV = {"status": "paid", "currency": "usd", "total": 500}
 
 def test_invoice_paid_in_stripe_open_locally_is_unapplied_only_when_no_payment_was_applied(
         mapping):
-    raw = mapping.model_dump()
+    raw = mapping.model_dump(exclude_unset=True)
     raw["entities"]["invoice"]["fields"]["amount_paid"] = {
         "column": "amount_paid", "type": "money", "currency": "currency"}
     with_paid = Mapping.model_validate(raw)
@@ -101,7 +101,9 @@ def _env(run):  # noqa: ANN001, ANN202
 
 def test_env_mismatch_without_livemode_column_from_where_the_object_lives():
     home = [{"stripe_id": f"cus_{i}", "email": f"{i}@x.io"} for i in range(9)]
-    stripe = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io", "account": "acct_test"}]
+    stripe = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io", "account": "acct_test"},
+              # the test account's own customers: nobody pasted them, nothing expected
+              {"stripe_id": "cus_t2", "email": "t@x.io", "account": "acct_test"}]
     local = [*home, {"stripe_id": "cus_qa", "email": "qa@x.io"}]
     run = run_engine({"customer": stripe}, {"customer": local}, mapping=BARE)
     assert _env(run) == [("ENV_MISMATCH", "cus_qa", 0.9)]
@@ -251,3 +253,25 @@ def test_target_with_money_received_and_nothing_applied_is_unapplied_on_its_own_
     rows, _ = classify_entity("invoice", mapping.entities["invoice"], stripe, local, ctx)
     assert sorted(zip(rows["class"], rows["stripe_id"], strict=True)) == [
         ("STALE_STATE", "in_2"), ("UNAPPLIED_PAYMENT", "in_1")]
+
+
+def test_state_applied_long_ago_then_a_newer_one_lost_is_stale_not_regression():
+    # active (day 1) and past_due (day 5) processed; back to active on day 9 was lost
+    sub = {"quantity": 1}
+    events = objects(event=[
+        {"id": "evt_1", "type": "customer.subscription.updated", "object_id": "sub_1",
+         "status": "active", "created": 100},
+        {"id": "evt_2", "type": "customer.subscription.updated", "object_id": "sub_1",
+         "status": "past_due", "created": 500},
+        {"id": "evt_3", "type": "customer.subscription.updated", "object_id": "sub_1",
+         "status": "active", "created": 900}])
+    processed = [{"stripe_id": "evt_1"}, {"stripe_id": "evt_2"}]
+    run = run_engine({"subscription": [{"stripe_id": "sub_1", "status": "active", **sub}]},
+                     {"subscription": [{"stripe_id": "sub_1", "status": "past_due", **sub}],
+                      "processed_event": processed}, events, gap_min_run=5)
+    assert classes(run) == [("STALE_STATE", "sub_1")]
+    # the old 'active' snapshot replayed after past_due was applied: that is a regression
+    run = run_engine({"subscription": [{"stripe_id": "sub_1", "status": "past_due", **sub}]},
+                     {"subscription": [{"stripe_id": "sub_1", "status": "active", **sub}],
+                      "processed_event": processed}, events, gap_min_run=5)
+    assert classes(run) == [("STATE_REGRESSION", "sub_1")]
