@@ -118,10 +118,12 @@ def run_sync_job(ctx: JobContext) -> dict[str, Any]:
         report.complete = report.complete and part.complete
         report.fetched += part.fetched
         report.warnings += [f"{account}: {w}" for w in part.warnings]
+        report.unavailable.update({f"{t} ({account})": why for t, why in part.unavailable.items()})
     if not report.complete:  # resumable: the retry continues where this one stopped
         raise RuntimeError("the Stripe sync did not finish: " + "; ".join(report.warnings[:3]))
     return {"mode": report.mode, "fetched": report.fetched, "requests": stats.requests_sent,
-            "rate_limited": stats.rate_limited, "warnings": report.warnings[:5]}
+            "rate_limited": stats.rate_limited, "warnings": report.warnings[:5],
+            "unavailable": report.unavailable}  # types the server could not list, and why
 
 
 def _check_context(ctx: JobContext) -> tuple[Any, Any]:

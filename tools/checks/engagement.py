@@ -90,6 +90,8 @@ def engagement_context(*, settings: Settings, db: Database, box: SecretBox, enga
     if sync and gateway is not None:
         report = run_sync(gateway, snap)
         inputs.warnings += report.warnings
+        inputs.warnings += [f"Stripe {t} not synced: {why}"
+                            for t, why in report.unavailable.items()]
     user, mapping = _user(db, box, engagement, inputs.warnings)
     if mapping is not None:
         inputs.tables = {e.stripe_object: e.table for e in mapping.entities.values()

@@ -9,7 +9,8 @@ A reset given explicitly replaces the snapshot: an ``http(s)://`` URL is POSTed 
 own reset endpoint), a database URL is snapshotted and restored (an app whose state is
 read over HTTP but lives in a database we can reach), anything else is a shell command
 (``dropdb app && createdb -T app_seed app``). A snapshot is taken the first time the
-target is reset, i.e. before its first replay; every later reset restores it.
+target is reset, i.e. before its first replay; every later reset restores it, and so does
+closing the source at the end of the run, so the next run starts from the same state.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ def _snapshot_reset(engine: Engine) -> Reset:
             held.append(take_snapshot(engine))
 
     def close() -> None:
-        for snap in held:
-            snap.close()
+        for snap in held:  # leave the app as it was found: the next run snapshots it again
+            try:
+                snap.restore()
+            finally:
+                snap.close()
 
     return Reset(f"snapshot of {engine.url.render_as_string(hide_password=True)}", run, close)
 

@@ -16,7 +16,7 @@ import polars as pl
 from core.errors import StripeRequestError
 from tools.recon.sync.full import Lister
 from tools.recon.sync.runner import SyncReport, run_sync
-from tools.recon.sync.store import SNAPSHOT_SCHEMA, Checkpoint, Snapshot
+from tools.recon.sync.store import SNAPSHOT_SCHEMA, Checkpoint, Snapshot, TypeState
 
 __all__ = ["SnapshotSet", "account_snapshot", "connected_accounts", "sync_connected"]
 
@@ -63,6 +63,10 @@ class SnapshotSet:
         """The platform's checkpoint; complete only when every account's sync is too."""
         cp = self.platform.checkpoint()
         cp.complete = all(s.checkpoint().complete for s in self._all())
+        for snap in self.accounts.values():  # a type missing on an account is missing too
+            for otype, reason in snap.checkpoint().unavailable().items():
+                state = cp.types.setdefault(otype, TypeState())
+                state.unavailable = state.unavailable or reason
         return cp
 
     def frame(self, object_type: str, *, include_deleted: bool = False) -> pl.DataFrame:
