@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from tools.checks.context import CheckContext
 from tools.checks.declare import check
 from tools.checks.model import Check, Finding
+from tools.stripe.payment_methods import methods_where
 
-VOUCHERS = frozenset({"oxxo", "boleto", "konbini"})
+VOUCHERS = methods_where(family="voucher")
 
 
 def _intent_of(ctx: CheckContext, ent: dict) -> dict | None:
