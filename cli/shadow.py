@@ -108,6 +108,8 @@ def run(
         help="'Name: value' sent with state and reset requests")] = None,
     mapping: Annotated[Path | None, typer.Option(
         help="mapping file of the app's tables (default: compare every table)")] = None,
+    invariants: Annotated[Path | None, typer.Option(
+        help="declared invariants file: what must hold in the app's state")] = None,
     fault: Annotated[list[str] | None, typer.Option(help=f"{'|'.join(FAULTS)}|all")] = None,
     only: Annotated[str | None, typer.Option(help="replay only 'clean' or one fault")] = None,
     seed: Annotated[int, typer.Option(help="fault seed (same seed, same plan)")] = 0,
@@ -132,7 +134,7 @@ def run(
     if only is not None:
         faults = [] if only == "clean" else check_faults([only])
     plan = ShadowPlan(
-        corpus=corpus, mapping=mapping,
+        corpus=corpus, mapping=mapping, invariants=invariants,
         primary=HandlerSpec.parse(primary, primary_state, default_name="primary",
                                   reset=primary_reset),
         candidate=HandlerSpec.parse(candidate, candidate_state, default_name="candidate",

@@ -157,7 +157,8 @@ def run_checks_job(ctx: JobContext) -> dict[str, Any]:
         counts = handle_findings(ctx.case_env(lambda: tools), report.findings,
                                  evaluated=report.evaluated)
     return {"run_id": report.run_id, "evaluated": report.evaluated, "skipped": report.skipped,
-            "errors": report.errors, "findings": len(report.findings), "cases": counts,
+            "not_computable": report.not_computable, "errors": report.errors,
+            "findings": len(report.findings), "cases": counts,
             "warnings": inputs.warnings[:5]}
 
 

@@ -41,7 +41,10 @@ def run_recon(
     checkpoint = snapshot.checkpoint()
     if not checkpoint.complete:
         reasons.append("the Stripe sync did not finish: run `fde recon sync` again to resume")
-    scoped = set(resolve_types(types)) if types else None
+    try:
+        scoped = set(resolve_types(types)) if types else None
+    except ValueError:  # not object types the sync knows: scope by the names as given
+        scoped = set(types or [])
     unavailable = {t: r for t, r in checkpoint.unavailable().items()
                    if scoped is None or t in scoped}
     reasons += [f"Stripe {t} not compared: {r.describe()}" for t, r in sorted(unavailable.items())]

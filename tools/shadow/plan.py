@@ -9,6 +9,7 @@ run` builds the same plan from its options.
     shadow:
       corpus: corpora/checkout.jsonl          # relative paths: to integration.yaml's folder
       mapping: mapping.yaml                   # optional: without it every table is compared
+      invariants: invariants.yaml             # optional: what must hold, declared
       primary: {name: v41, url: http://127.0.0.1:8001/webhooks/stripe, state: sqlite:///v41.db}
       candidate: {name: v42, url: http://127.0.0.1:8002/webhooks/stripe,
                   state: http://127.0.0.1:8002/internal/state,
@@ -81,6 +82,7 @@ class ShadowPlan(BaseModel):
 
     corpus: Path
     mapping: Path | None = None
+    invariants: Path | None = None  # the user's declared invariants (tools/shadow/declared.py)
     primary: HandlerSpec
     candidate: HandlerSpec
     faults: list[str] = Field(default_factory=list)
@@ -96,7 +98,8 @@ class ShadowPlan(BaseModel):
         """Paths relative to `base` (the folder of the file that declared the plan)."""
         return self.model_copy(update={
             "corpus": base / self.corpus,
-            "mapping": base / self.mapping if self.mapping else None})
+            "mapping": base / self.mapping if self.mapping else None,
+            "invariants": base / self.invariants if self.invariants else None})
 
     def secret(self) -> SecretStr:
         """The handlers' signing secret, from the environment variable the plan names."""
@@ -121,6 +124,8 @@ class ShadowPlan(BaseModel):
         parts += [f"--reset-header {shlex.quote(f'{k}: …')}" for k in self.reset_headers]
         if self.mapping:
             parts.append(f"--mapping {shlex.quote(str(self.mapping))}")
+        if self.invariants:
+            parts.append(f"--invariants {shlex.quote(str(self.invariants))}")
         return " ".join(parts)
 
 
@@ -143,6 +148,7 @@ def run_plan(plan: ShadowPlan, *, secret: SecretStr, engagement: str | None,
             corpus, targets[0], targets[1], mapping,
             ReplayOptions(faults=check_faults(list(plan.faults)), seed=plan.seed,
                           engagement=engagement, repro=plan.repro(), lanes=plan.lanes,
+                          invariants=plan.invariants,
                           budget=plan.budget_minutes * 60 if plan.budget_minutes else None),
             observer=observer)
     finally:

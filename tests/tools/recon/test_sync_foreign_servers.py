@@ -225,3 +225,40 @@ def test_since_on_a_server_that_refuses_created_windows(localstripe: str, tmp_pa
     assert report.complete and not report.unavailable
     ids = snap.frame("customer")["id"].to_list()
     assert new.id in ids and old.id not in ids
+
+
+@pytest.mark.localstripe
+def test_same_second_events_apply_in_the_order_they_happened(localstripe: str, tmp_path):
+    # localstripe lists events oldest first and stamps whole seconds: a customer created and
+    # changed twice within one second must end with its last email, not its first
+    client = stripe.StripeClient(LS_KEY, base_addresses={"api": localstripe})
+    gw, snap = _gateway(localstripe, LS_KEY), Snapshot(tmp_path / "snap")
+    client.v1.customers.create(params={"email": "before@x.io"})
+    assert run_sync(gw, snap, types=["customer"]).complete
+    cus = client.v1.customers.create(params={"email": "v1@x.io"})
+    client.v1.customers.update(cus.id, params={"email": "v2@x.io"})
+    client.v1.customers.update(cus.id, params={"email": "v3@x.io"})
+
+    report = run_sync(gw, snap, types=["customer"])
+
+    assert report.events_applied >= 3
+    row = snap.frame("customer").filter(snap.frame("customer")["id"] == cus.id)["data"][0]
+    assert '"v3@x.io"' in row
+
+
+@pytest.mark.localstripe
+def test_the_events_cursor_starts_at_the_newest_event_on_an_oldest_first_server(
+        localstripe: str):
+    import time
+
+    from tools.recon.sync.events import newest_event
+
+    client = stripe.StripeClient(LS_KEY, base_addresses={"api": localstripe})
+    client.v1.customers.create(params={"email": "earlier@x.io"})
+    time.sleep(1.1)
+    last = client.v1.customers.create(params={"email": "latest@x.io"})
+
+    cursor = newest_event(_gateway(localstripe, LS_KEY))
+
+    newest = client.v1.events.retrieve(cursor.id)
+    assert newest.type == "customer.created" and newest.data.object["id"] == last.id

@@ -7,7 +7,11 @@ Python from the user, no mapping — and the verdict is right.
 Pantry Box (Flask, SQLite, a seeded `plan` table): state read from the database file,
 reset by its own reset endpoint (primary) and by our snapshot (candidate). Lumen (ASGI,
 PostgreSQL, a seeded `tier_catalog`): state read from its JSON state URL, reset from a
-snapshot of its database (it has no reset endpoint)."""
+snapshot of its database (it has no reset endpoint).
+
+The two foreign runs take minutes on a loaded machine: they are marked `foreign_shadow`
+(``pytest -m foreign_shadow tests/tools/shadow/test_cli_foreign.py``); recording and an
+unreachable app run by default."""
 
 from __future__ import annotations
 
@@ -105,6 +109,7 @@ def _verdict(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout.split(": ", 1)[1].split(" ", 1)[0]
 
 
+@pytest.mark.foreign_shadow
 def test_pantrybox_end_to_end_from_the_cli(tmp_path, env):
     corpus = _record("pantrybox", tmp_path, env)
     text_ = corpus.read_text()
@@ -157,6 +162,7 @@ def _pg_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.foreign_shadow
 @pytest.mark.postgres
 def test_lumen_end_to_end_through_its_state_url(tmp_path, env):
     corpus = _record("lumen", tmp_path, env)
@@ -188,3 +194,23 @@ def test_an_unreachable_candidate_is_inconclusive(tmp_path, env):
                  "--primary-state", db, "--candidate", dead, "--candidate-state", db, env=env)
     assert _verdict(result) == "INCONCLUSIVE"
     assert "could not be reached" in result.stdout
+
+
+def test_record_pseudonymises_what_it_writes(replica, env, tmp_path):
+    client = replica.client()
+    for email in ("ada@shop.example", "ada@shop.exmaple"):
+        client.v1.customers.create(params={"email": email, "name": "Ada Lovelace"})
+    added = fde("engagement", "add", "shop", "--api-base", replica.url,
+                env={**env, "FDE_ENGAGEMENT_STRIPE_KEY": RK_TEST})
+    assert added.returncode == 0, added.stderr
+    out = tmp_path / "c.jsonl"
+    recorded = fde("shadow", "record", "-e", "shop", "--since", "1d", "--type",
+                   "customer.created", "--out", str(out), env=env)
+    assert recorded.returncode == 0, recorded.stderr
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    emails = [e["data"]["object"]["email"] for e in events]
+    assert len(events) == 2 and len(set(emails)) == 2
+    assert all(m.endswith("@example.invalid") for m in emails)
+    assert "Ada" not in out.read_text() and "shop.ex" not in out.read_text()
+    bad = fde("shadow", "record", "-e", "shop", "--since", "lately", env=env)
+    assert bad.returncode != 0 and "--since" in bad.stderr and "Traceback" not in bad.stderr

@@ -74,6 +74,10 @@ class SnapshotSet:
         frames = [f for f in frames if f.height]
         return pl.concat(frames) if frames else pl.DataFrame(schema=SNAPSHOT_SCHEMA)
 
+    def types(self) -> list[str]:
+        """Object types any of the snapshots holds."""
+        return sorted({t for s in self._all() for t in s.types()})
+
     def synced_types(self) -> set[str]:
         """Object types a full sync completed (in the platform snapshot)."""
         return {t for t, s in self.platform.checkpoint().types.items() if s.completed_generation}

@@ -43,7 +43,7 @@ def newest_event(gateway: Lister) -> EventsCursor:
     """The newest event; ``available=False`` when there is no events API (or the key may not
     read it)."""
     try:
-        page = gateway.get("/v1/events", {"limit": 2})
+        page = gateway.get("/v1/events", {"limit": 1})
     except StripeError as exc:
         if exc.http_status in (400, 403, 404):
             return EventsCursor(available=False)
@@ -52,12 +52,22 @@ def newest_event(gateway: Lister) -> EventsCursor:
     if not data:
         return EventsCursor(available=True)
     newest = data[0]
-    if len(data) > 1 and int(data[0]["created"]) < int(data[-1]["created"]):
-        # this server lists oldest first (Stripe lists newest first): the newest is last
-        for event in gateway.list_all("/v1/events", {}):
-            if int(event["created"]) >= int(newest["created"]):
-                newest = event
-    return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True)
+    # Stripe lists newest first; a server that lists oldest first (localstripe) has events
+    # of later seconds, and its newest is the last of them in its own order
+    try:
+        later = gateway.get("/v1/events", {"limit": 1,
+                                           "created": {"gt": int(newest["created"])}})
+    except StripeRequestError as exc:
+        if exc.http_status != 400:
+            raise
+        later = {}  # the server cannot be asked: its first event is taken as Stripe's
+    if not later.get("data"):
+        return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True)
+    for event in gateway.list_all("/v1/events", {"created": {"gt": int(newest["created"])}}):
+        if int(event["created"]) >= int(newest["created"]):
+            newest = event
+    return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True,
+                        order="oldest_first")
 
 
 def check_gap(cursor: EventsCursor, newest: EventsCursor) -> str | None:
@@ -133,12 +143,11 @@ def _by_ending_before(gateway: Lister, cursor: EventsCursor, applier: _Applier,
     applier.commit(list(reversed(page)))
 
 
-def _oldest_first(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Events in the order they happened, whatever order the server listed them in: Stripe
-    lists newest first, so a listing that does not visibly run forward is taken as that."""
-    forward = len(events) > 1 and int(events[0]["created"]) < int(events[-1]["created"])
+def _oldest_first(events: list[dict[str, Any]], *, forward: bool) -> list[dict[str, Any]]:
+    """Events in the order they happened: ``forward`` when the server listed them so (see
+    `_by_created`); same-second events keep the order that implies."""
     listed = events if forward else list(reversed(events))
-    return sorted(listed, key=lambda e: int(e["created"]))  # stable: same-second order kept
+    return sorted(listed, key=lambda e: int(e["created"]))  # stable
 
 
 def _known_ids(snap: Snapshot, since: int) -> set[str]:
@@ -149,12 +158,27 @@ def _known_ids(snap: Snapshot, since: int) -> set[str]:
 def _by_created(gateway: Lister, snap: Snapshot, cursor: EventsCursor, applier: _Applier,
                 stop: threading.Event) -> None:
     since = cursor.created or 0
-    known = _known_ids(snap, since) | {cursor.id}
-    fresh: dict[str, dict[str, Any]] = {}
+    known = _known_ids(snap, since)
+    listed: list[dict[str, Any]] = []
+    forward: bool | None = None  # what this listing shows: the first change of second
     for event in gateway.list_all("/v1/events", {"created": {"gte": since}}):
-        if event["id"] not in known:
+        if forward is None and listed and int(event["created"]) != int(listed[-1]["created"]):
+            forward = int(event["created"]) > int(listed[-1]["created"])
+        listed.append(event)
+    if forward is None:  # one second only: what an earlier listing proved, else Stripe's order
+        forward = cursor.order == "oldest_first"
+    elif cursor.order is None:
+        with snap.editing() as cp:
+            cp.events.order = "oldest_first" if forward else "newest_first"
+    ids = [e["id"] for e in listed]
+    if cursor.id in ids:  # only what came after the cursor: the side its order says
+        at = ids.index(cursor.id)
+        listed = listed[at + 1:] if forward else listed[:at]
+    fresh: dict[str, dict[str, Any]] = {}
+    for event in listed:
+        if event["id"] not in known and event["id"] != cursor.id:
             fresh.setdefault(event["id"], event)
-    ordered = _oldest_first(list(fresh.values()))
+    ordered = _oldest_first(list(fresh.values()), forward=forward)
     for start in range(0, len(ordered), PAGE):
         applier.commit(ordered[start:start + PAGE])
         if stop.is_set():

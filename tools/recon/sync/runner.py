@@ -125,6 +125,7 @@ def run_sync(
         cp.last_sync_started = int(time.time())
         cp.complete = False
         cp.events.available = newest.available
+        cp.events.order = newest.order or cp.events.order
         forced = full
         if newest.available and cp.events.id:
             warning = check_gap(cp.events, newest)
@@ -143,7 +144,8 @@ def run_sync(
         resuming = any(cp.types[t].running for t in wanted)
         # The cursor is taken before any list page, so events after it are replayed later.
         if newest.available and (cp.events.id is None or (forced and not resuming)):
-            cp.events = newest.model_copy(update={"paging": cp.events.paging})
+            cp.events = newest.model_copy(update={"paging": cp.events.paging,
+                                                  "order": cp.events.order})
             incremental = False
         else:
             incremental = newest.available
@@ -160,7 +162,8 @@ def run_sync(
             except EventsGap as exc:
                 report.warnings.append(f"{exc}; affected types are re-synced in full")
                 with snap.editing() as cp:
-                    cp.events = newest.model_copy(update={"paging": cp.events.paging})
+                    cp.events = newest.model_copy(update={"paging": cp.events.paging,
+                                                  "order": cp.events.order})
                     for t in wanted:
                         cp.types[t].pending_full = True
                 need_full = list(wanted)

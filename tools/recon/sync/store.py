@@ -90,6 +90,9 @@ class EventsCursor(BaseModel):
     # how events after the cursor are asked for: Stripe's ``ending_before``, or (on a server
     # that rejects it) ``created[gte]`` with overlap and dedupe by id (`events.py`)
     paging: Literal["ending_before", "created"] = "ending_before"
+    # the order the server lists events in, once a listing showed it (None: not yet seen,
+    # Stripe's newest first is assumed)
+    order: Literal["newest_first", "oldest_first"] | None = None
 
 
 class Checkpoint(BaseModel):
