@@ -23,6 +23,7 @@ from cli import (
     triage,
     users,
 )
+from cli import login as login_cmd
 from cli import map as map_cmd
 from cli.advise import advise_cmd
 from cli.blueprint import app as blueprint_app
@@ -54,6 +55,8 @@ app.add_typer(autopilot.app, name="autopilot")
 app.add_typer(eval_cmd.app, name="eval")
 app.command("review")(knowledge.review)
 app.command("doctor")(doctor.doctor)
+app.command("login")(login_cmd.login)
+app.command("logout")(login_cmd.logout)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("triage")(triage.triage)

@@ -1,6 +1,8 @@
-"""`fde queue list|show|claim|decide`: the escalation queue in the terminal. The caller
-acts as `cli:<os user>` with admin rights (they hold the database); a final decision
-queues the resume run, which the `fde serve` workers execute."""
+"""`fde queue list|show|claim|decide`: the escalation queue in the terminal. Claiming and
+deciding act as the API user whose token is given (`cli.login`: --token, FDE_API_TOKEN or
+`fde login`), with that user's role, through the same service as the API's
+`POST /escalations/{id}/decide`; a final decision queues the resume run, which the
+`fde serve` workers execute."""
 
 from __future__ import annotations
 
@@ -10,16 +12,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli import context, wiring
+from cli import context
+from cli.login import Token, principal
 from cli.output import console, print_json, say
 
 app = typer.Typer(help="Escalations waiting for an engineer's decision.", no_args_is_help=True)
-
-
-def _me():  # noqa: ANN202 - api.auth.Principal
-    from api.auth import Principal
-
-    return Principal(name=wiring.actor().removeprefix("cli:"), role="admin", kind="cli")
 
 
 @app.command("list")
@@ -61,13 +58,18 @@ def show(escalation_id: str) -> None:
 
 
 @app.command("claim")
-def claim(escalation_id: str) -> None:
+def claim(escalation_id: str, token: Token = None) -> None:
     """Claim an escalation (a lease, FDE_API_ESCALATION_CLAIM_SECONDS)."""
     from api import escalations
 
     settings = context.settings()
+    who = principal(token)
+    if not who.at_least("engineer"):
+        from core.errors import PermissionDenied
+
+        raise PermissionDenied(f"claiming needs the engineer role; {who.name} is a {who.role}")
     with context.database().session() as session:
-        view = escalations.claim(session, escalation_id, _me(),
+        view = escalations.claim(session, escalation_id, who,
                                  lease_seconds=settings.api_escalation_claim_seconds)
     say(f"claimed {view.id} until {view.claim_expires_at:%Y-%m-%d %H:%M:%S} UTC")
 
@@ -80,6 +82,10 @@ def decide(
                       ] = None,
     args: Annotated[str | None, typer.Option(help="edited args as JSON (edit)")] = None,
     message: Annotated[str, typer.Option(help="the answer (respond) or a note")] = "",
+    named_ids: Annotated[list[str] | None, typer.Option(
+        "--named-id", help="edit: an id no tool returned that the edit may target (looked "
+        "up on the engagement's account); repeatable")] = None,
+    token: Token = None,
 ) -> None:
     """Decide an escalation; a final decision resumes the paused run."""
     from api.escalations import DecisionIn
@@ -93,9 +99,14 @@ def decide(
         raise ConfigError(f"--args is not JSON: {exc}", hint='--args \'{"amount": 100}\'') \
             from None
     body = DecisionIn.model_validate({"type": decision, "action": action, "args": parsed,
-                                      "message": message})
+                                      "message": message, "named_ids": named_ids or []})
+    who = principal(token)
+    if not who.at_least("engineer"):
+        from core.errors import PermissionDenied
+
+        raise PermissionDenied(f"deciding needs the engineer role; {who.name} is a {who.role}")
     with Runtime.offline(context.settings(), context.database()) as rt:
-        result = decide_escalation(rt, escalation_id, _me(), body)
+        result = decide_escalation(rt, escalation_id, who, body)
     if result.waiting_for_second_approver:
         say(f"recorded your approval of {escalation_id}; a second, different approver "
             "is needed")

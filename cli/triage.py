@@ -3,7 +3,11 @@
 escalations print their thread and interrupt ids.
 
 `fde triage resume THREAD_ID --interrupt-id ID --decision approve|reject|respond` answers an
-escalation (strictly: the interrupt must be the pending one, the action one it proposed).
+escalation (strictly: the interrupt must be the pending one, the action one it proposed) as
+the API user whose token is given (`cli.login`), with that user's role. A money action is
+never approved here: it moves only through the escalation queue's rules (two approvers,
+claims), which a terminal session on a CLI thread cannot hold — run the triage through the
+API (`fde serve`) and decide it with `fde queue decide` (docs/decisions/0002).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli import context, wiring
+from cli import context
+from cli.login import Token, principal
 from cli.output import console, say
 from core.errors import ConfigError
 from core.redact import redact_secrets
@@ -77,11 +82,31 @@ def _decision(payload: dict[str, Any], decision: str, action: str | None,
     if decision == "approve" and decision not in allowed[name]:
         raise ConfigError(f"{name} cannot be approved")
     return {"type": decision, "action": name if decision == "approve" else None,
-            "message": message or "", "actor": wiring.actor()}
+            "message": message or ""}
+
+
+def _check_role(who: Any, payload: dict[str, Any], answer: dict[str, Any]) -> None:
+    """Who may take this decision here: an engineer; an action only when it is a write."""
+    from agents.escalation import CONFIRM
+    from core.errors import PermissionDenied
+
+    if not who.at_least("engineer"):
+        raise PermissionDenied(f"deciding needs the engineer role; {who.name} is a {who.role}")
+    if answer["action"] in (None, CONFIRM):
+        return
+    tier = next((a.get("tier") for a in (payload.get("diagnosis") or {}).get("actions") or []
+                 if a.get("name") == answer["action"]), None)
+    if tier != "write":
+        raise PermissionDenied(
+            f"{answer['action']} moves money: it is approved only in the escalation queue, "
+            "where the approver role, two approvers and claims hold",
+            hint="run the triage through the API (`fde serve`, POST /threads/{id}/runs) and "
+                 "decide it with `fde queue decide`; here, confirm, reject or respond")
 
 
 def _resume(thread_id: str, interrupt_id: str | None, decision: str | None,
-            action: str | None, message: str | None, planner: str | None, sync: bool) -> None:
+            action: str | None, message: str | None, planner: str | None, sync: bool,
+            token: str | None) -> None:
     from agents.checkpoint import open_checkpointer
     from agents.planners import select_planner
     from agents.triage import build_triage_graph, resume_triage
@@ -92,6 +117,7 @@ def _resume(thread_id: str, interrupt_id: str | None, decision: str | None,
     if not interrupt_id or not decision:
         raise ConfigError("resume needs --interrupt-id and --decision",
                           hint="fde triage resume THREAD --interrupt-id ID --decision approve")
+    who = principal(token)
     with open_checkpointer(context.settings()) as saver:
         graph = build_triage_graph(saver)
         snap = graph.get_state({"configurable": {"thread_id": thread_id}})
@@ -103,6 +129,8 @@ def _resume(thread_id: str, interrupt_id: str | None, decision: str | None,
             raise ConfigError(f"interrupt {interrupt_id!r} is not pending on {thread_id}",
                               hint=f"pending: {', '.join(pending) or 'none'}")
         answer = _decision(pending[interrupt_id], decision, action, message)
+        _check_role(who, pending[interrupt_id], answer)
+        answer["actor"] = who.actor
         chosen, note = select_planner(dict(os.environ), prefer=planner)
         name = snap.values["engagement"]
         with engagement_tools(name, sync=sync) as tools:
@@ -126,7 +154,7 @@ def _audit(engagement: str, thread_id: str, decision: dict[str, Any], call: Any)
         details |= {"args": call.args, "status": call.result.status,
                     "message": call.result.message}
     with context.database().session() as session:
-        audit.record(session, actor=decision.get("actor") or wiring.actor(), action=action,
+        audit.record(session, actor=decision["actor"], action=action,
                      target=thread_id, engagement=engagement, details=details)
 
 
@@ -145,6 +173,7 @@ def triage(
     action: Annotated[str | None, typer.Option(
         help="resume: the proposed action to approve (default: confirm the diagnosis)")] = None,
     message: Annotated[str | None, typer.Option(help="resume: the answer (respond)")] = None,
+    token: Token = None,
 ) -> None:
     """Triage a support ticket: category, failure mode, evidence, fix; escalates judgment.
     `fde triage resume THREAD --interrupt-id ID --decision ...` answers an escalation."""
@@ -152,7 +181,7 @@ def triage(
         if not thread_id:
             raise ConfigError("resume needs the thread id",
                               hint="fde triage resume THREAD --interrupt-id ID --decision ...")
-        _resume(thread_id, interrupt_id, decision, action, message, planner, sync)
+        _resume(thread_id, interrupt_id, decision, action, message, planner, sync, token)
         return
     if thread_id or interrupt_id or decision or action or message:
         raise ConfigError("--interrupt-id/--decision/--action/--message only go with resume",

@@ -1,4 +1,4 @@
-"""`fde workspace show|timeline|search|note add|decision add|decision accept|contact add|
+"""`fde workspace show|timeline|search|note add|decision add|accept|reject|withdraw|contact add|
 adr export|review|review-item resolve --engagement NAME`: the engagement's workspace."""
 
 from __future__ import annotations
@@ -132,6 +132,9 @@ def decision_add(
     context_: Annotated[str, typer.Option("--context", help="the problem and its forces")],
     decision: Annotated[str, typer.Option(help="what was decided")],
     alternative: Annotated[list[str] | None, typer.Option(help="an option considered")] = None,
+    driver: Annotated[list[str] | None, typer.Option(help="a force that decides it")] = None,
+    chosen: Annotated[str | None, typer.Option(help="the alternative chosen")] = None,
+    because: Annotated[str, typer.Option(help="why the chosen option won")] = "",
     consequences: Annotated[str, typer.Option()] = "",
     evidence: Annotated[list[str] | None, typer.Option(help="a link or id")] = None,
     decided_by: Annotated[list[str] | None, typer.Option(help="who decided")] = None,
@@ -142,6 +145,7 @@ def decision_add(
     with context.database().session() as session:
         d = store.add_decision(session, engagement, DecisionCreate(
             title=title, context=context_, decision=decision, alternatives=alternative or [],
+            drivers=driver or [], chosen=chosen, because=because,
             consequences=consequences, evidence=evidence or [], decided_by=decided_by or [],
             supersedes=supersedes), actor=wiring.actor())
     say(f"decision {d.number} recorded for {engagement} ({d.status})")
@@ -153,6 +157,28 @@ def decision_accept(number: int, engagement: Engagement) -> None:
     with context.database().session() as session:
         d = store.accept_decision(session, engagement, number, actor=wiring.actor())
     say(f"decision {d.number} accepted by {d.accepted_by}")
+    if d.supersedes is not None:
+        say(f"decision {d.supersedes} is now superseded by decision {d.number}")
+
+
+@decision_app.command("reject")
+def decision_reject(number: int, engagement: Engagement,
+                    reason: Annotated[str, typer.Option(help="why it is rejected")]) -> None:
+    """Reject a proposed decision; what it would have superseded stays in force."""
+    with context.database().session() as session:
+        d = store.close_decision(session, engagement, number, outcome="rejected",
+                                 reason=reason, actor=wiring.actor())
+    say(f"decision {d.number} rejected by {d.closed_by}")
+
+
+@decision_app.command("withdraw")
+def decision_withdraw(number: int, engagement: Engagement,
+                      reason: Annotated[str, typer.Option(help="why it is withdrawn")]) -> None:
+    """Withdraw a proposed decision; what it would have superseded stays in force."""
+    with context.database().session() as session:
+        d = store.close_decision(session, engagement, number, outcome="withdrawn",
+                                 reason=reason, actor=wiring.actor())
+    say(f"decision {d.number} withdrawn by {d.closed_by}")
 
 
 @contact_app.command("add")

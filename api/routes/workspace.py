@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from agents.wiring import knowledge_opener
@@ -140,6 +140,28 @@ def accept_decision(engagement: NamePath, number: Annotated[int, Path(ge=1, le=2
                     who: Engineer) -> Decision:
     with _session(db) as session:
         return store.accept_decision(session, engagement, number, actor=who.actor)
+
+
+class CloseDecision(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why, for the log")
+
+
+@router.post("/{engagement}/decisions/{number}/reject", response_model=Decision,
+             responses=_ERR)
+def reject_decision(engagement: NamePath, number: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                    body: CloseDecision, db: Db, who: Engineer) -> Decision:
+    with _session(db) as session:
+        return store.close_decision(session, engagement, number, outcome="rejected",
+                                    reason=body.reason, actor=who.actor)
+
+
+@router.post("/{engagement}/decisions/{number}/withdraw", response_model=Decision,
+             responses=_ERR)
+def withdraw_decision(engagement: NamePath, number: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                      body: CloseDecision, db: Db, who: Engineer) -> Decision:
+    with _session(db) as session:
+        return store.close_decision(session, engagement, number, outcome="withdrawn",
+                                    reason=body.reason, actor=who.actor)
 
 
 @router.get("/{engagement}/review-items", response_model=list[ReviewItem], responses=_ERR)

@@ -56,19 +56,26 @@ def test_triage_on_the_served_demo_engagement(_isolated_env: Path, shared_tmp: P
         assert code == 0, chat[-3000:]
         assert "What the tools show" in chat and invoice in chat, chat[-3000:]
 
+        from api.auth import create_token
+
+        with context.database().session() as session:
+            tok = create_token(session, "eng", "engineer", actor="test").token
+        with pytest.raises(ConfigError, match="needs an API token"):
+            _fde("triage", "resume", tid, "--no-sync", "--interrupt-id", iid,
+                 "--decision", "approve")
         with pytest.raises(ConfigError, match="not pending"):
             _fde("triage", "resume", tid, "--no-sync", "--interrupt-id", "nope",
-                 "--decision", "approve")
+                 "--decision", "approve", "--token", tok)
         code, done = _fde("triage", "resume", tid, "--no-sync", "--interrupt-id", iid,
-                          "--decision", "approve")
+                          "--decision", "approve", "--token", tok)
         assert code == 0 and "status: resolved_by_engineer" in done, done[-2000:]
         with pytest.raises(ConfigError, match="not pending"):
             _fde("triage", "resume", tid, "--no-sync", "--interrupt-id", iid,
-                 "--decision", "approve")
+                 "--decision", "approve", "--token", tok)
         with context.database().session() as session:
             rows = audit.entries(session, target=tid)
-    assert [(r.action, r.details["decision"]["type"]) for r in rows] == [
-        ("triage.decision", "approve")]
+    assert [(r.action, r.details["decision"]["type"], r.actor) for r in rows] == [
+        ("triage.decision", "approve", "user:eng")]
 
 def test_resume_arguments_are_strict():
     from cli.triage import _decision, triage
@@ -86,6 +93,19 @@ def test_resume_arguments_are_strict():
                          (("approve", "annotate_customer", None), "not proposed")]:
         with pytest.raises(ConfigError, match=needle):
             _decision(payload, *args)
+    from api.auth import Principal
+    from cli.triage import _check_role
+    from core.errors import PermissionDenied
+
+    payload["diagnosis"] = {"actions": [{"name": "refund_payment", "tier": "money"},
+                                        {"name": "annotate_customer", "tier": "write"}]}
+    approver, engineer = Principal("ann", "admin"), Principal("eve", "engineer")
+    with pytest.raises(PermissionDenied, match="escalation queue"):  # whatever the role
+        _check_role(approver, payload, {"action": "refund_payment"})
+    _check_role(engineer, payload, {"action": "annotate_customer"})
+    _check_role(engineer, payload, {"action": "confirm_diagnosis"})
+    with pytest.raises(PermissionDenied, match="engineer role"):
+        _check_role(Principal("vic", "viewer"), payload, {"action": None})
     with pytest.raises(ConfigError, match="--interrupt-id"):
         triage("resume", "thr_x", decision="approve")
     with pytest.raises(ConfigError, match="thread id"):

@@ -1,7 +1,10 @@
 """Decisions exported as Architecture Decision Records: one markdown file per decision,
-numbered like the decision log (`0003-use-sepa-debit-for-eu.md`), in a MADR-like shape —
-status, who and when, context, decision, alternatives, consequences, evidence links.
-Superseded records link to the record that replaced them, and back."""
+numbered like the decision log (`0003-use-sepa-debit-for-eu.md`), in the MADR shape
+(https://adr.github.io/madr/): status, deciders and date; context and problem statement;
+decision drivers; considered options; the outcome ("Chosen option: …, because …") and its
+consequences; pros and cons of each option; evidence links. Superseded records link to the
+record that replaced them, and back; rejected and withdrawn ones say why.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +40,9 @@ def render_adr(d: Decision, by_number: dict[int, Decision]) -> str:
     status = d.status
     if d.superseded_by is not None:
         status += f" by {link(d.superseded_by)}"
+    if d.closed_reason:
+        status += f" by {d.closed_by} on {d.closed_at.date().isoformat() if d.closed_at else '?'}"\
+                  f": {d.closed_reason}"
     lines = [f"# {d.number}. {d.title}", "", f"- Status: {status}",
              f"- Deciders: {', '.join(d.decided_by)}",
              f"- Date: {d.created_at.date().isoformat()} (recorded by {d.created_by})"]
@@ -44,12 +50,25 @@ def render_adr(d: Decision, by_number: dict[int, Decision]) -> str:
         lines.append(f"- Accepted: {d.accepted_at.date().isoformat()} by {d.accepted_by}")
     if d.supersedes is not None:
         lines.append(f"- Supersedes: {link(d.supersedes)}")
-    lines += ["", "## Context and problem statement", "", d.context, "",
-              "## Decision outcome", "", d.decision, "", "## Considered options", ""]
-    lines += [f"- {a}" for a in d.alternatives] or ["- none recorded"]
-    lines += ["", "## Consequences", "", d.consequences or "none recorded", "",
-              "## Evidence", ""]
-    lines += [f"- {e}" for e in d.evidence] or ["- none linked"]
+    lines += ["", "## Context and Problem Statement", "", d.context]
+    if d.drivers:
+        lines += ["", "## Decision Drivers", "", *(f"- {x}" for x in d.drivers)]
+    lines += ["", "## Considered Options", ""]
+    lines += [f"- {o.name}" for o in d.alternatives] or ["- none recorded"]
+    lines += ["", "## Decision Outcome", ""]
+    if d.chosen:
+        lines += [f'Chosen option: "{d.chosen}", because '
+                  f"{d.because or 'no reason was recorded'}", ""]
+    lines += [d.decision, "", "### Consequences", "", d.consequences or "none recorded"]
+    argued = [o for o in d.alternatives if o.pros or o.cons]
+    if argued:
+        lines += ["", "## Pros and Cons of the Options"]
+        for o in argued:
+            lines += ["", f"### {o.name}", ""]
+            lines += [f"- Good, because {x}" for x in o.pros]
+            lines += [f"- Bad, because {x}" for x in o.cons]
+    lines += ["", "## More Information", ""]
+    lines += [f"- {e}" for e in d.evidence] or ["- no evidence linked"]
     return "\n".join(lines) + "\n"
 
 

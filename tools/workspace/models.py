@@ -4,15 +4,18 @@ contacts, meeting notes, decisions and review items, and the merged timeline's e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-__all__ = ["Contact", "ContactCreate", "Decision", "DecisionCreate", "DecisionStatus",
+__all__ = ["Contact", "ContactCreate", "Decision", "DecisionCreate", "DecisionOption",
+           "DecisionStatus",
            "EntryKind", "Note", "NoteCreate", "ReviewItem", "ReviewItemStatus", "ReviewRun",
            "ReviewViolation",            "SearchHit", "TimelineEntry"]
 
-DecisionStatus = Literal["proposed", "accepted", "superseded"]
+# proposed → accepted → superseded (when a later decision that replaces it is accepted);
+# proposed → rejected (by reviewers) or withdrawn (by its author's side); nothing else.
+DecisionStatus = Literal["proposed", "accepted", "superseded", "rejected", "withdrawn"]
 ReviewItemStatus = Literal["open", "accepted", "resolved", "wont_fix"]
 EntryKind = Literal["finding", "recon", "design", "case", "escalation", "escalation_decision",
                     "blueprint_apply", "shadow_run", "review", "note", "decision",
@@ -50,17 +53,41 @@ class Note(BaseModel):
     created_by: str
 
 
+class DecisionOption(BaseModel):
+    """One considered option, MADR-style: its name and the arguments for and against."""
+
+    name: str = Field(min_length=1, max_length=300)
+    pros: list[str] = Field(default_factory=list, description="Good, because …")
+    cons: list[str] = Field(default_factory=list, description="Bad, because …")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
 class DecisionCreate(BaseModel):
     title: str
     context: str = Field(description="the problem and forces that made a decision necessary")
+    drivers: list[str] = Field(default_factory=list, description="forces that decide it")
     decision: str = Field(description="what was decided")
-    alternatives: list[str] = Field(default_factory=list, description="options considered")
+    alternatives: list[DecisionOption] = Field(
+        default_factory=list, description="options considered (a name, or name/pros/cons)")
+    chosen: str | None = Field(default=None, description="the alternative chosen, by name")
+    because: str = Field(default="", description="why the chosen option won")
     consequences: str = ""
     evidence: list[str] = Field(default_factory=list,
                                 description="links or ids (findings, runs, escalations)")
     decided_by: list[str] = Field(default_factory=list,
                                   description="who decided; the recording actor if empty")
     supersedes: int | None = Field(default=None, description="number of the decision replaced")
+
+    @model_validator(mode="after")
+    def _chosen_is_an_option(self) -> DecisionCreate:
+        """MADR lists the chosen option among the considered ones: add it when it is not."""
+        if self.chosen is not None and self.chosen not in [o.name for o in self.alternatives]:
+            self.alternatives.insert(0, DecisionOption(name=self.chosen))
+        return self
 
 
 class Decision(BaseModel):
@@ -69,8 +96,11 @@ class Decision(BaseModel):
     number: int
     title: str
     context: str
+    drivers: list[str] = Field(default_factory=list)
     decision: str
-    alternatives: list[str]
+    alternatives: list[DecisionOption]
+    chosen: str | None = None
+    because: str = ""
     consequences: str
     evidence: list[str]
     decided_by: list[str]
@@ -82,6 +112,18 @@ class Decision(BaseModel):
     updated_at: datetime
     accepted_at: datetime | None
     accepted_by: str | None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    closed_reason: str | None = Field(default=None, description="why rejected or withdrawn")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_before_madr(cls, value: Any) -> Any:
+        """Rows from before the MADR fields have them NULL."""
+        if isinstance(value, dict):
+            value = {**value, "drivers": value.get("drivers") or [],
+                     "because": value.get("because") or ""}
+        return value
 
 
 class ReviewRun(BaseModel):

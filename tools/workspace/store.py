@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -100,14 +100,8 @@ def add_decision(session: Session, engagement: str, spec: DecisionCreate, *,
     title = _text(spec.title, "the decision's title", hint)
     context = _text(spec.context, "the decision's context", hint)
     decided = _text(spec.decision, "what was decided", hint)
-    replaced = None
-    if spec.supersedes is not None:
-        replaced = get_decision(session, engagement, spec.supersedes)
-        if replaced.status == "superseded":
-            raise WorkspaceStateError(
-                f"decision {replaced.number} was already superseded by decision "
-                f"{replaced.superseded_by}",
-                hint=f"supersede decision {replaced.superseded_by} instead")
+    if spec.supersedes is not None:  # it takes effect when this one is accepted
+        _replaceable(get_decision(session, engagement, spec.supersedes))
     now = datetime.now(UTC)
     # Numbers are per engagement and never reused (ADR files are named after them); the
     # unique constraint turns a concurrent duplicate into an error rather than two ADR-0004s.
@@ -115,20 +109,16 @@ def add_decision(session: Session, engagement: str, spec: DecisionCreate, *,
                              .where(decisions.c.engagement == engagement)) or 0) + 1
     row = {"id": new_id("dec"), "engagement": engagement, "number": number, "title": title,
            "context": context, "decision": decided,
-           "alternatives": [a.strip() for a in spec.alternatives if a.strip()],
+           "drivers": [d.strip() for d in spec.drivers if d.strip()],
+           "alternatives": [o.model_dump() for o in spec.alternatives],
+           "chosen": spec.chosen, "because": spec.because.strip(),
            "consequences": spec.consequences.strip(),
            "evidence": [e.strip() for e in spec.evidence if e.strip()],
            "decided_by": [d.strip() for d in spec.decided_by if d.strip()] or [actor],
            "status": "proposed", "supersedes": spec.supersedes, "superseded_by": None,
            "created_at": now, "created_by": actor, "updated_at": now, "accepted_at": None,
-           "accepted_by": None}
+           "accepted_by": None, "closed_at": None, "closed_by": None, "closed_reason": None}
     session.execute(insert(decisions).values(**row))
-    if replaced is not None:
-        session.execute(update(decisions).where(decisions.c.id == replaced.id).values(
-            status="superseded", superseded_by=number, updated_at=now))
-        audit.record(session, actor=actor, action="workspace.decision.supersede",
-                     target=replaced.id, engagement=engagement,
-                     details={"number": replaced.number, "superseded_by": number})
     audit.record(session, actor=actor, action="workspace.decision.add", target=row["id"],
                  engagement=engagement, details={"number": number, "title": title,
                                                  "decided_by": row["decided_by"]})
@@ -154,20 +144,66 @@ def list_decisions(session: Session, engagement: str) -> list[Decision]:
 
 def accept_decision(session: Session, engagement: str, number: int, *,
                     actor: str) -> Decision:
-    found = get_decision(session, engagement, number)
-    if found.status == "superseded":
-        raise WorkspaceStateError(
-            f"decision {number} was superseded by decision {found.superseded_by}; "
-            "a superseded decision cannot be accepted",
-            hint=f"accept decision {found.superseded_by}, or record a new decision with "
-                 f"--supersedes {found.superseded_by}")
-    if found.status == "accepted":
-        raise WorkspaceStateError(
-            f"decision {number} was already accepted by {found.accepted_by}",
-            hint="to change it, record a new decision that supersedes it")
+    found = _proposed(get_decision(session, engagement, number), "accepted")
+    replaced = None
+    if found.supersedes is not None:
+        replaced = _replaceable(get_decision(session, engagement, found.supersedes))
     now = datetime.now(UTC)
     session.execute(update(decisions).where(decisions.c.id == found.id).values(
         status="accepted", accepted_at=now, accepted_by=actor, updated_at=now))
     audit.record(session, actor=actor, action="workspace.decision.accept", target=found.id,
                  engagement=engagement, details={"number": number})
+    if replaced is not None:
+        session.execute(update(decisions).where(decisions.c.id == replaced.id).values(
+            status="superseded", superseded_by=number, updated_at=now))
+        audit.record(session, actor=actor, action="workspace.decision.supersede",
+                     target=replaced.id, engagement=engagement,
+                     details={"number": replaced.number, "superseded_by": number})
     return get_decision(session, engagement, number)
+
+
+_CLOSE_ACTION = {"rejected": "workspace.decision.reject",
+                 "withdrawn": "workspace.decision.withdraw"}
+
+
+def close_decision(session: Session, engagement: str, number: int, *,
+                   outcome: Literal["rejected", "withdrawn"], reason: str,
+                   actor: str) -> Decision:
+    """Reject (reviewers said no) or withdraw (its proposers took it back) a proposal; the
+    decision it would have superseded stays as it was."""
+    found = _proposed(get_decision(session, engagement, number), outcome)
+    why = _text(reason, f"why the decision is {outcome}",
+                f"say why decision {number} is {outcome}, for whoever reads the log later")
+    now = datetime.now(UTC)
+    session.execute(update(decisions).where(decisions.c.id == found.id).values(
+        status=outcome, closed_at=now, closed_by=actor, closed_reason=why, updated_at=now))
+    audit.record(session, actor=actor, action=_CLOSE_ACTION[outcome],
+                 target=found.id, engagement=engagement,
+                 details={"number": number, "reason": why})
+    return get_decision(session, engagement, number)
+
+
+def _proposed(found: Decision, becoming: str) -> Decision:
+    """Only a proposal can be accepted, rejected or withdrawn."""
+    if found.status == "proposed":
+        return found
+    why = {"accepted": f"was already accepted by {found.accepted_by}",
+           "superseded": f"was superseded by decision {found.superseded_by}",
+           "rejected": f"was rejected by {found.closed_by}",
+           "withdrawn": f"was withdrawn by {found.closed_by}"}[found.status]
+    raise WorkspaceStateError(
+        f"decision {found.number} {why}; only a proposed decision can be {becoming}",
+        hint="to change an accepted decision, record a new one that supersedes it")
+
+
+def _replaceable(found: Decision) -> Decision:
+    """A decision a new one may supersede: one still standing (proposed or accepted)."""
+    if found.status == "superseded":
+        raise WorkspaceStateError(
+            f"decision {found.number} was already superseded by decision "
+            f"{found.superseded_by}", hint=f"supersede decision {found.superseded_by} instead")
+    if found.status in ("rejected", "withdrawn"):
+        raise WorkspaceStateError(f"decision {found.number} was {found.status}: there is "
+                                  "nothing in force to supersede",
+                                  hint="record the new decision without --supersedes")
+    return found

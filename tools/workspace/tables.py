@@ -31,6 +31,9 @@ decisions = Table(
     Column("created_at", DateTime(timezone=True)), Column("created_by", String(128)),
     Column("updated_at", DateTime(timezone=True)),
     Column("accepted_at", DateTime(timezone=True)), Column("accepted_by", String(128)),
+    Column("drivers", JSON), Column("chosen", String(300)), Column("because", Text),
+    Column("closed_at", DateTime(timezone=True)), Column("closed_by", String(128)),
+    Column("closed_reason", Text),
 )
 reviews = Table(
     "workspace_reviews", _meta,

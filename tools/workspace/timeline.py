@@ -142,7 +142,7 @@ def _workspace(session: Session, engagement: str) -> Iterable[TimelineEntry]:
         yield TimelineEntry(at=n.met_at, kind="note", ref=n.id, title=f"meeting: {n.title}",
                             body=n.body, actor=n.created_by)
     for d in store.list_decisions(session, engagement):
-        alternatives = "; ".join(d.alternatives)
+        alternatives = "; ".join(o.name for o in d.alternatives)
         yield TimelineEntry(
             at=d.created_at, kind="decision", ref=d.id,
             title=f"decision {d.number}: {d.title}",

@@ -84,9 +84,25 @@ def test_roles_bad_input_conflicts_and_unknown_names(client):
     c.post("/workspace/acme/decisions", json=DECISION, headers=tok["engineer"])
     c.post("/workspace/acme/decisions", json={**DECISION, "supersedes": 1},
            headers=tok["engineer"])
+    assert c.post("/workspace/acme/decisions/2/accept", headers=tok["engineer"]).is_success
     conflict = c.post("/workspace/acme/decisions/1/accept", headers=tok["engineer"])
     assert conflict.status_code == 409 and "superseded by decision 2" in \
         conflict.json()["detail"]
+    c.post("/workspace/acme/decisions", json={**DECISION, "supersedes": 2},
+           headers=tok["engineer"])
+    blank = c.post("/workspace/acme/decisions/3/reject", json={"reason": ""},
+                   headers=tok["engineer"])
+    assert blank.status_code == 422 and "reason" in blank.text
+    assert c.post("/workspace/acme/decisions/3/reject", json={"reason": "too early"},
+                  headers=tok["viewer"]).status_code == 403
+    rejected = c.post("/workspace/acme/decisions/3/reject", json={"reason": "too early"},
+                      headers=tok["engineer"])
+    assert rejected.json()["status"] == "rejected"
+    again = c.post("/workspace/acme/decisions/3/withdraw", json={"reason": "x"},
+                   headers=tok["engineer"])
+    assert again.status_code == 409 and "was rejected" in again.json()["detail"]
+    standing = c.get("/workspace/acme/decisions", headers=tok["viewer"]).json()
+    assert [d["status"] for d in standing] == ["superseded", "accepted", "rejected"]
 
 
 def test_review_items_resolve_through_the_api(client):

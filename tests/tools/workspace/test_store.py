@@ -45,6 +45,8 @@ def test_a_decision_is_logged_superseded_accepted_audited_and_exported(db: Datab
             "title": "Collect EU subscriptions by SEPA and cards", "supersedes": 1,
             "decided_by": []}), actor="cli:kim")
         assert second.decided_by == ["cli:kim"]  # the recording actor when nobody is named
+        # a proposal supersedes nothing until it is accepted
+        assert store.get_decision(s, "acme", 1).status == "proposed"
         accepted = store.accept_decision(s, "acme", 2, actor="cli:lee")
     assert (accepted.status, accepted.accepted_by) == ("accepted", "cli:lee")
     with db.session() as s:
@@ -52,7 +54,7 @@ def test_a_decision_is_logged_superseded_accepted_audited_and_exported(db: Datab
         assert (old.status, old.superseded_by) == ("superseded", 2)
         with pytest.raises(WorkspaceStateError, match="superseded by decision 2") as err:
             store.accept_decision(s, "acme", 1, actor="cli:lee")
-        assert "accept decision 2" in err.value.hint
+        assert "supersedes it" in err.value.hint
         with pytest.raises(WorkspaceStateError, match="already accepted by cli:lee"):
             store.accept_decision(s, "acme", 2, actor="cli:lee")
         with pytest.raises(WorkspaceStateError, match="already superseded"):
@@ -63,7 +65,7 @@ def test_a_decision_is_logged_superseded_accepted_audited_and_exported(db: Datab
         entries = timeline(s, "acme")
         decisions = store.list_decisions(s, "acme")
     assert ("workspace.decision.accept", "cli:lee") in actions
-    assert ("workspace.decision.supersede", "cli:kim") in actions
+    assert ("workspace.decision.supersede", "cli:lee") in actions
     assert actions.count(("workspace.decision.add", "cli:kim")) == 2
     assert [(e.kind, e.ref) for e in entries] == [
         ("decision", first.id), ("decision", second.id), ("decision_accepted", second.id)]
@@ -77,8 +79,8 @@ def test_a_decision_is_logged_superseded_accepted_audited_and_exported(db: Datab
     one = (tmp_path / "adr" / names[0]).read_text()
     assert one.startswith("# 1. Collect EU subscriptions by SEPA Direct Debit\n")
     assert f"- Status: superseded by [ADR-0002]({names[1]})" in one
-    for part in ("## Context and problem statement\n\nEU customers churn",
-                 "## Decision outcome\n\nOffer SEPA Direct Debit", "- cards only",
+    for part in ("## Context and Problem Statement\n\nEU customers churn",
+                 "## Decision Outcome\n\nOffer SEPA Direct Debit", "- cards only",
                  "- bank transfers with manual matching", "settle up to 5 business days",
                  "- fnd_01TEST", "- Deciders: Ana Ruiz (CFO), engineer:kim",
                  "(recorded by cli:kim)"):
@@ -219,3 +221,58 @@ def test_timeline_reads_cases_escalations_applies_and_shadow_runs_by_table(db: D
     assert entries[3].actor == "user:lee" and "reject" in entries[3].title
     assert entries[3].body == "customer was served"
     assert entries[-1].body == "2 done" and entries[-1].title == "blueprint dunning applied"
+
+
+def test_a_proposal_is_rejected_or_withdrawn_and_what_it_replaced_stays(db: Database):
+    with db.session() as s:
+        store.add_decision(s, "acme", SEPA, actor="cli:kim")
+        store.accept_decision(s, "acme", 1, actor="cli:lee")
+        store.add_decision(s, "acme", SEPA.model_copy(update={"supersedes": 1}),
+                           actor="cli:kim")
+        store.add_decision(s, "acme", SEPA.model_copy(update={"supersedes": 1}),
+                           actor="cli:kim")
+        rejected = store.close_decision(s, "acme", 2, outcome="rejected",
+                                        reason="cards-only churn data is from 2019",
+                                        actor="cli:lee")
+        with pytest.raises(WorkspaceInputError, match="why the decision is rejected"):
+            store.close_decision(s, "acme", 3, outcome="rejected", reason=" ", actor="x")
+        withdrawn = store.close_decision(s, "acme", 3, outcome="withdrawn",
+                                         reason="superseded by the pricing review",
+                                         actor="cli:kim")
+        assert store.get_decision(s, "acme", 1).status == "accepted"  # still in force
+        assert (rejected.status, rejected.closed_by) == ("rejected", "cli:lee")
+        assert withdrawn.closed_reason == "superseded by the pricing review"
+        with pytest.raises(WorkspaceStateError, match="was rejected by cli:lee"):
+            store.accept_decision(s, "acme", 2, actor="cli:lee")
+        with pytest.raises(WorkspaceStateError, match="only a proposed decision"):
+            store.close_decision(s, "acme", 1, outcome="withdrawn", reason="x",
+                                 actor="cli:kim")
+        actions = [e.action for e in audit.entries(s, limit=20) if e.engagement == "acme"]
+        files = export_adrs(store.list_decisions(s, "acme"))
+    assert "workspace.decision.reject" in actions and "workspace.decision.withdraw" in actions
+    assert "- Status: rejected by cli:lee on " in files[1].markdown
+    assert "cards-only churn data is from 2019" in files[1].markdown
+
+
+def test_adr_export_follows_madr(db: Database):
+    madr = DecisionCreate.model_validate({**SEPA.model_dump(),
+        "drivers": ["card expiry churn", "EUR invoices"],
+        "alternatives": [
+            {"name": "SEPA Direct Debit", "pros": ["no expiry"], "cons": ["5-day settlement"]},
+            {"name": "cards only", "cons": ["churn at expiry"]}],
+        "chosen": "SEPA Direct Debit", "because": "it removes expiry churn"})
+    with db.session() as s:
+        store.add_decision(s, "acme", madr, actor="cli:kim")
+        [adr] = export_adrs(store.list_decisions(s, "acme"))
+    text = adr.markdown
+    order = ["## Context and Problem Statement", "## Decision Drivers\n\n- card expiry churn",
+             "## Considered Options\n\n- SEPA Direct Debit\n- cards only",
+             '## Decision Outcome\n\nChosen option: "SEPA Direct Debit", because it removes '
+             "expiry churn", "### Consequences", "## Pros and Cons of the Options",
+             "### SEPA Direct Debit\n\n- Good, because no expiry\n- Bad, because 5-day "
+             "settlement", "### cards only\n\n- Bad, because churn at expiry",
+             "## More Information"]
+    positions = [text.index(part) for part in order]
+    assert positions == sorted(positions)
+    wire = DecisionCreate.model_validate({**SEPA.model_dump(), "chosen": "wire"})
+    assert [o.name for o in wire.alternatives][0] == "wire"  # the chosen one was considered
