@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
@@ -19,12 +19,14 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.errors import Conflict
 from api.tables import tokens
 from core import audit
-from core.errors import ConfigError, FdeError, PermissionDenied
+from core.errors import ConfigError, FdeError, NotFoundError, PermissionDenied
 from core.ids import new_id
 
-__all__ = ["ROLES", "Principal", "Role", "TokenCreated", "create_token", "require"]
+__all__ = ["ROLES", "Principal", "Role", "TokenCreated", "TokenInfo", "create_token",
+           "list_tokens", "require", "revoke_token"]
 
 Role = Literal["viewer", "engineer", "approver", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "engineer", "approver", "admin")
@@ -53,6 +55,54 @@ class TokenCreated(BaseModel):
     name: str
     role: Role
     token: str  # shown once; only its hash is stored
+
+
+class TokenInfo(BaseModel):
+    """A user as an admin sees them: never the token, only its last four characters."""
+
+    name: str
+    role: Role
+    hint: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class UserNotFound(NotFoundError):
+    default_hint = "list users with `fde users list` (or GET /users)"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _info(row: Any) -> TokenInfo:
+    return TokenInfo(name=row.name, role=row.role, hint=f"…{row.hint}",
+                     created_at=_aware(row.created_at), revoked_at=_aware(row.revoked_at))
+
+
+def list_tokens(session: Session, *, include_revoked: bool = True) -> list[TokenInfo]:
+    query = sa.select(tokens).order_by(tokens.c.created_at)
+    if not include_revoked:
+        query = query.where(tokens.c.revoked_at.is_(None))
+    return [_info(r) for r in session.execute(query)]
+
+
+def revoke_token(session: Session, name: str, *, actor: str) -> TokenInfo:
+    """Revoke a user's token (its API calls and console sessions stop at once); audited."""
+    row = session.execute(sa.select(tokens).where(tokens.c.name == name)
+                          .with_for_update()).first()
+    if row is None:
+        raise UserNotFound(f"no user named {name!r}")
+    if row.revoked_at is not None:
+        raise Conflict(f"{name}'s token was already revoked at "
+                       f"{_aware(row.revoked_at):%Y-%m-%d %H:%M:%S} UTC",
+                       hint="create a new user for them with `fde users create`")
+    at = datetime.now(UTC)
+    session.execute(tokens.update().where(tokens.c.id == row.id, tokens.c.revoked_at.is_(None))
+                    .values(revoked_at=at))
+    audit.record(session, actor=actor, action="user.revoke", target=name,
+                 details={"role": row.role, "hint": row.hint})
+    return _info(row).model_copy(update={"revoked_at": at})
 
 
 def _hash(token: str) -> str:
@@ -114,3 +164,4 @@ def require(role: Role):  # noqa: ANN201 - a FastAPI dependency
 Viewer = Annotated[Principal, Depends(require("viewer"))]
 Engineer = Annotated[Principal, Depends(require("engineer"))]
 Approver = Annotated[Principal, Depends(require("approver"))]
+Admin = Annotated[Principal, Depends(require("admin"))]

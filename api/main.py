@@ -27,6 +27,7 @@ from api.routes import (
     signals,
     threads,
     triage,
+    users,
     webhooks,
     workspace,
 )
@@ -65,7 +66,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
     app = FastAPI(title="fde-ops", version=health.VERSION, lifespan=lifespan)
     app.state.settings = settings
     for module in (health, webhooks, assistants, threads, runs, escalations, triage,
-                   engagements, recon, maps, metrics, shadow, signals, workspace):
+                   engagements, recon, maps, metrics, shadow, signals, workspace, users):
         app.include_router(module.router, responses=ERRORS)
     app.include_router(autopilot.router, responses=ERRORS)
     console.install(app)

@@ -1,5 +1,6 @@
-"""The API's tables (created by migration 0004_api), as SQLAlchemy Core tables: the queue
-and stream code issues targeted UPDATEs and locking SELECTs, which read plainly in Core."""
+"""The API's tables (created by migrations 0004_api and 0012_console_sessions), as
+SQLAlchemy Core tables: the queue and stream code issues targeted UPDATEs and locking
+SELECTs, which read plainly in Core."""
 
 from __future__ import annotations
 
@@ -83,4 +84,13 @@ tokens = sa.Table(
     sa.Column("hint", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+console_sessions = sa.Table(
+    "api_console_sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
 )

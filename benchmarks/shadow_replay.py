@@ -1,20 +1,25 @@
-"""Shadow replay throughput: events/s replayed (signed, over real HTTP) into the sample
-company's webhook handler, next to the raw request rate to the same handler (``GET
-/healthz``: HTTP round trip, no processing) measured in the same run — once sequentially
-(how the engine replays by default) and once with `--lanes` concurrent lanes (unrelated
-customers in parallel, each customer's events in order; raw rate with as many threads).
+"""Shadow replay cost: the tool against the floor, on the same app in one run.
 
-    .venv/bin/python benchmarks/shadow_replay.py [--events 600] [--lanes 4]
+The floor is a plain loop of HTTP POSTs of the very payloads the tool sends (the same
+bodies, signed the same way), sequentially and from as many threads as the tool has lanes.
+The tool is `replay()` as the product runs it (`fde shadow run` / the engine: 8 lanes,
+Stripe's timeout, late answers drained) — once timing deliveries only, once with the
+snapshot restore before and the state read after, as a shadow run does every replay.
 
-The handler runs in its own process (uvicorn), as a user's app would; the replayer is this
-process. CPU per event (handler process from /proc, replayer from process_time) says which
-side bounds the rate. Goal: >= 500 events/s on 2 cores.
+    .venv/bin/python benchmarks/shadow_replay.py [--events 600] [--lanes 8] [--rounds 4]
+
+The app is the sample company's handler in its own process (uvicorn, SQLite in WAL), as a
+user's app would run; the replayer is this process. Rounds alternate which side goes
+first (on a loaded machine the first side of a round measured slower); the best round of
+each is kept. Goal: the tool's
+events/s >= 0.8 of the plain loop's, in the product's mode.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -33,7 +38,8 @@ from tools.recon.adapter import open_user_system  # noqa: E402
 from tools.recon.mapping import load_mapping  # noqa: E402
 from tools.shadow.corpus import Corpus  # noqa: E402
 from tools.shadow.faults import plan_for  # noqa: E402
-from tools.shadow.replay import Target, replay  # noqa: E402
+from tools.shadow.lanes import split_lanes  # noqa: E402
+from tools.shadow.replay import DEFAULT_LANES, Target, replay, sign  # noqa: E402
 
 SECRET = "whsec_bench000000000000000000"
 SERVER = """
@@ -68,27 +74,31 @@ def _deployment() -> str:
     return f"uvicorn, 1 process, loop={loop}, http={http}; SQLite company DB (WAL)"
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (Linux /proc), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _raw(client: httpx.Client, url: str, n: int, lanes: int) -> float:
-    def hit(count: int) -> None:
-        for _ in range(count):
-            client.get(url)
+def _floor(client: httpx.Client, url: str, bodies: list[str], chunks: list[list[int]]) -> float:
+    """Events/s of a plain loop of POSTs (signed when sent, like the tool), one thread per
+    chunk of plan positions (the tool's own lanes, so both send the same order)."""
+    threads = len(chunks)
+    def run(chunk: list[int]) -> None:
+        for body in (bodies[i] for i in chunk):
+            header = sign(body, SECRET, int(time.time()))
+            client.post(url, content=body.encode(), headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Stripe-Signature": header})
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(lanes) as pool:
-        list(pool.map(hit, [n // lanes + (i < n % lanes) for i in range(lanes)]))
-    return n / (time.perf_counter() - started)
+    if threads == 1:
+        run(chunks[0])
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, chunks))
+    return len(bodies) / (time.perf_counter() - started)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=600)
-    parser.add_argument("--lanes", type=int, default=4)
+    parser.add_argument("--lanes", type=int, default=DEFAULT_LANES)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     import socket
 
@@ -111,28 +121,54 @@ def main() -> None:
                 raise SystemExit("handler did not start")
             time.sleep(0.05)
         corpus = _corpus(args.events)
+        plan = plan_for(corpus, None, 0)
+        bodies = [json.dumps(corpus.events[d.index], indent=2) for d in plan]
         user = open_user_system(dsn, load_mapping(ROOT / "sandbox/usersys/mapping.yaml"))
         target = Target(name="bench", url=base + "/webhooks/stripe", secret=SecretStr(SECRET),
                         user=user)
-        print(f"load average: {os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}; handler: "
-              f"{_deployment()}")
-        with httpx.Client(timeout=30) as client:
-            for lanes in (1, args.lanes):
-                server0 = _cpu_seconds(proc.pid)
-                raw = _raw(client, base + "/healthz", args.events, lanes)
-                raw_ms = (_cpu_seconds(proc.pid) - server0) * 1000 / args.events
-                server0, client0 = _cpu_seconds(proc.pid), time.process_time()
-                capture = replay(target, corpus, plan_for(corpus, None, 0), http=client,
-                                 read=False, lanes=lanes)
-                server_ms = (_cpu_seconds(proc.pid) - server0) * 1000 / args.events
-                client_ms = (time.process_time() - client0) * 1000 / args.events
-                ok = sum(1 for a in capture.attempts if a.status == 200)
-                rate = len(capture.attempts) / capture.seconds
-                print(f"lanes={lanes}: raw GET /healthz {raw:6.0f} req/s | replayed "
-                      f"{rate:6.0f} events/s ({ok}/{args.events} 2xx) | ratio "
-                      f"{rate / raw:.2f} | handler CPU: {server_ms:.2f} ms/event, {raw_ms:.2f} "
-                      f"ms/raw request; replayer {client_ms:.2f} ms/event | goal >= 500/s "
-                      f"{'met' if rate >= 500 else 'not met'}")
+        load = os.getloadavg()
+        print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; cores: "
+              f"{os.cpu_count()}; handler: {_deployment()}; {args.events} events, "
+              f"{args.lanes} lanes")
+        best: dict[str, float] = {}
+
+        def keep(name: str, rate: float) -> None:
+            best[name] = max(best.get(name, 0.0), rate)
+
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=args.lanes * 2)
+        with httpx.Client(timeout=60, limits=limits) as client:
+            target.state.reset()  # the snapshot, as before a run's first replay
+            def floors() -> None:
+                target.state.reset()
+                keep("floor, 1 thread",
+                     _floor(client, target.url, bodies, [list(range(len(plan)))]))
+                target.state.reset()
+                keep(f"floor, {args.lanes} threads",
+                     _floor(client, target.url, bodies, split_lanes(corpus, plan, args.lanes)))
+
+            def tools() -> None:
+                capture = replay(target, corpus, plan, http=client, read=False,
+                                 lanes=args.lanes)
+                assert all(a.status == 200 for a in capture.attempts), "tool: non-2xx"
+                keep("tool, deliveries", len(plan) / capture.seconds)
+                started = time.perf_counter()
+                replay(target, corpus, plan, http=client, lanes=args.lanes)
+                keep("tool, with reset + state read",
+                     len(plan) / (time.perf_counter() - started))
+                capture = replay(target, corpus, plan, http=client, read=False, lanes=1)
+                keep("tool, 1 lane", len(plan) / capture.seconds)
+
+            # Whichever side runs first in a round measured slower on a loaded machine, so
+            # the order alternates (floor first, then tool first) and the best is kept.
+            for n in range(args.rounds):
+                for side in ((floors, tools) if n % 2 == 0 else (tools, floors)):
+                    side()
+        floor = max(best["floor, 1 thread"], best[f"floor, {args.lanes} threads"])
+        for name, rate in best.items():
+            print(f"{name:32s} {rate:7.0f} events/s   ratio to the best floor {rate / floor:.2f}")
+        ratio = best["tool, deliveries"] / floor
+        print(f"tool (product mode, deliveries) / best plain loop = {ratio:.2f} "
+              f"(goal >= 0.80: {'met' if ratio >= 0.8 else 'not met'})")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -3,6 +3,7 @@ shows the catalogue, `fde check findings` the stored findings."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from core.errors import ConfigError
 from core.secrets import secret_box
 from tools.checks import CHECKS, select_checks
 from tools.checks.engagement import EngagementInputs, engagement_context
+from tools.checks.export import Export, load_delivery_export
 from tools.checks.runner import run_and_store
 from tools.checks.store import list_findings
 
@@ -22,13 +24,14 @@ app = typer.Typer(help="Integration checks: deterministic detectors from the fai
 _COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
-def build_engagement_context(engagement: str, *, sync: bool, inputs: EngagementInputs):  # noqa: ANN201
+def build_engagement_context(engagement: str, *, sync: bool, inputs: EngagementInputs,  # noqa: ANN201
+                             export: Export | None = None):
     settings = context.settings()
     gateway = wiring.gateway(engagement) if sync else None
     try:
         return engagement_context(settings=settings, db=context.database(),
                                   box=secret_box(settings), engagement=engagement,
-                                  gateway=gateway, sync=sync, inputs=inputs)
+                                  gateway=gateway, sync=sync, inputs=inputs, export=export)
     finally:
         if gateway is not None:
             gateway.close()
@@ -42,19 +45,27 @@ def check(
         "--only", help="check id, family prefix (webhook.) or FM id; repeatable")] = None,
     sync: Annotated[bool, typer.Option("--sync/--no-sync", help="sync Stripe first")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="findings as JSON")] = False,
+    deliveries: Annotated[Path | None, typer.Option(
+        "--deliveries", help="a delivery-attempt export of your endpoint (.jsonl/.csv) or "
+                             "`stripe listen --print-json` output")] = None,
 ) -> None:
-    """Run the checks for an engagement; findings are stored (deduplicated across runs)."""
+    """Run the checks for an engagement; findings are stored (deduplicated across runs).
+    Delivery health comes from the Events API's pending_webhooks and your processed-event
+    log (mapping entity processed_event); checks missing both say what they need."""
     if ctx.invoked_subcommand is not None:
         return
     if not engagement:
         raise ConfigError("--engagement is required", hint="fde check --engagement NAME")
     checks = select_checks(only)
     inputs = EngagementInputs()
-    ctx_ = build_engagement_context(engagement, sync=sync, inputs=inputs)
+    export = load_delivery_export(deliveries) if deliveries is not None else None
+    ctx_ = build_engagement_context(engagement, sync=sync, inputs=inputs, export=export)
     report = run_and_store(context.database(), engagement, ctx_, checks=checks)
     if as_json:
         print_json({"run_id": report.run_id, "evaluated": report.evaluated,
-                    "skipped": report.skipped, "errors": report.errors,
+                    "skipped": report.skipped, "not_computable": report.not_computable,
+                    "delivery": [h.model_dump() for h in ctx_.delivery.handling()],
+                    "errors": report.errors,
                     "warnings": inputs.warnings,
                     "findings": [f.model_dump(mode="json") for f in report.findings]})
         return
@@ -66,6 +77,15 @@ def check(
                       f.subject[:40], f.summary[:100])
     if report.findings:
         console.print(table)
+    for check_id, why in sorted(report.not_computable.items()):
+        say(f"[yellow]{check_id}[/]: {why}")
+    for h in ctx_.delivery.handling():
+        problems = {k: v for k, v in (("unacknowledged", h.unacknowledged), ("missed", h.missed),
+                                      ("late", h.late), ("duplicated", h.duplicated),
+                                      ("out of order", h.out_of_order)) if v}
+        if problems:
+            say(f"delivery {h.event_type}: {h.events} events, "
+                + ", ".join(f"{v} {k}" for k, v in problems.items()) + f" ({h.sources})")
     say(f"run {report.run_id}: {len(report.findings)} findings from {len(report.evaluated)} "
         f"checks ({len(report.skipped)} skipped for missing inputs)")
 

@@ -13,8 +13,9 @@ from rich.table import Table
 from cli import context, wiring
 from cli.output import console, print_json, say
 from core import audit, engagements
-from core.errors import ConfigError
+from core.errors import ConfigError, StripeKeyError
 from core.secrets import secret_box
+from tools.stripe.verify import verify_key
 
 app = typer.Typer(help="Engagements: a Stripe account and its user's own system.",
                   no_args_is_help=True)
@@ -36,10 +37,13 @@ def add(
     mapping: Annotated[str | None, typer.Option(help="mapping file for the user system")] = None,
     webhook_url: Annotated[list[str] | None, typer.Option(help="handler URL (repeatable)")] = None,
     verify: Annotated[bool, typer.Option(
-        help="call Stripe once to check the key and learn the account id")] = True,
+        help="call Stripe once to check the key and learn the account id (GET /v1/account; "
+             "on a server without it, or a restricted key without that permission, "
+             "GET /v1/balance, then GET /v1/customers?limit=1)")] = True,
 ) -> None:
     """Register an engagement. The key is checked (format, mode, and by default one call to
-    Stripe) before anything is stored; on any problem nothing is written."""
+    Stripe) before anything is stored; on any problem nothing is written. A key shorter than
+    Stripe's own is accepted only when the server accepts it (--verify)."""
     try:
         spec = engagements.EngagementCreate(
             name=name, stripe_mode=mode, stripe_key=SecretStr(stripe_key.strip()),
@@ -53,13 +57,24 @@ def add(
                           hint="see `fde engagement add --help`") from None
     settings = context.settings()
     gateway = wiring.gateway_from_spec(settings, spec)
+    checked = "not verified (--no-verify)"
     if verify:
-        account = gateway.account()
-        spec = spec.model_copy(update={"stripe_account_id": account.id})
+        verified = verify_key(gateway)
+        checked = verified.describe()
+        if verified.account is not None:
+            spec = spec.model_copy(update={"stripe_account_id": verified.account.id})
+    elif gateway.key_info.short:
+        raise StripeKeyError(
+            f"the Stripe API key {gateway.key_info.redacted} is too short "
+            f"({len(spec.stripe_key.get_secret_value())} characters) to be one of Stripe's and "
+            "cannot be checked with --no-verify; it looks truncated",
+            hint="copy the whole key from the dashboard; if your Stripe-compatible server "
+                 "issues short keys, add it with --verify so the server can accept it")
     with context.database().session() as session:
         created = engagements.add(session, secret_box(settings), spec, actor=wiring.actor())
     say(f"[green]added[/] engagement {created.name} ({created.stripe_mode}, key "
-        f"{created.stripe_key_hint}, account {created.stripe_account_id or 'not verified'})")
+        f"{created.stripe_key_hint}, account {created.stripe_account_id or 'unknown'}): "
+        f"key {checked}")
 
 
 @app.command("webhook-secret")

@@ -86,6 +86,8 @@ def _sync(engagement: str, types: list[str] | None, since: int | None, slices: i
                                       full=full)
                 for account, sub in subs.items():
                     report.warnings += [f"{account}: {w}" for w in sub.warnings]
+                    report.unavailable.update(
+                        {f"{t} ({account})": why for t, why in sub.unavailable.items()})
                     report.fetched += sub.fetched
                     report.complete = report.complete and sub.complete
                     report.interrupted = report.interrupted or sub.interrupted
@@ -112,8 +114,19 @@ def sync(
 ) -> None:
     """Bring the engagement's Stripe snapshot up to date (resumable)."""
     report = _sync(engagement, types, _since(since), slices, full)
+    listed = {k: v for k, v in report.types.items() if k not in report.unavailable}
     say(f"[green]synced[/] ({report.mode}): {report.fetched} fetched; "
-        + ", ".join(f"{k} {v}" for k, v in report.types.items()))
+        + ", ".join(f"{k} {v}" for k, v in listed.items()))
+    _say_unavailable(report)
+
+
+def _say_unavailable(report: SyncReport) -> None:
+    """The types the snapshot lacks, one line each: a recon run is INCOMPLETE for them."""
+    if report.unavailable:
+        say(f"[yellow]INCOMPLETE[/] for {len(report.unavailable)} type(s) the server could "
+            "not list (reconciliation will not compare them):")
+    for otype, why in report.unavailable.items():
+        say(f"  {otype}: {why}")
 
 
 @app.command("run")
@@ -154,6 +167,9 @@ def run(
         f"discrepancies ({', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()))})")
     for reason in result.incomplete_reasons:
         say(f"  incomplete: {reason}")
+    for b in result.bridge:
+        if not b.computable:
+            say(f"  bridge {b.label}: not computable — {b.reason}")
     say(f"  reports: {paths['json']}, {paths['md']}, {paths['html']}")
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from evals.scenario import WorldSpec
 
-__all__ = ["MAPPING_PATH", "WorldCache", "deliveries", "meter_summaries", "snapshot_from_replica"]
+__all__ = ["MAPPING_PATH", "WorldCache", "meter_summaries", "snapshot_from_replica"]
 
 MAPPING_PATH = Path(__file__).resolve().parents[1] / "sandbox" / "usersys" / "mapping.yaml"
 
@@ -116,21 +116,6 @@ def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
     return snap
 
 
-def deliveries(replica_db: Path) -> list[Any]:
-    """The replica's webhook delivery log of a built world, as the checks read it."""
-    from tools.checks import Delivery
-
-    conn = sqlite3.connect(replica_db)
-    try:
-        return [Delivery(event_id=e, endpoint_id=ep, account=a, attempt=n, status=s,
-                         latency_ms=lat, error=err, at=at)
-                for e, ep, a, n, s, lat, err, at in conn.execute(
-                    "SELECT event_id, endpoint_id, account, attempt, status, latency_ms, error, "
-                    "at FROM deliveries ORDER BY seq")]
-    finally:
-        conn.close()
-
-
 class WorldCache:
     """Built worlds under `root`, shared by processes (file locks)."""
 
@@ -187,7 +172,7 @@ class WorldCache:
 
     def tool_context(self, spec: WorldSpec, case_id: str) -> Any:
         """A ToolContext over the world: snapshot, company DB, detectors — for one run."""
-        from sandbox.world.build import REPLICA_DB, USER_DB, load_info
+        from sandbox.world.build import USER_DB, load_info
         from tools.checks import Profile, run_checks
         from tools.checks.sources import build_context
         from tools.envelope import ToolContext
@@ -206,8 +191,9 @@ class WorldCache:
         name = spec.engagement.name
 
         def findings() -> list[Any]:
-            ctx = build_context(snapshot=snap, user=user,
-                                deliveries=deliveries(directory / REPLICA_DB),
+            # delivery evidence a real account has: the events' pending_webhooks and the
+            # company's processed-event log (the replica's attempt log is ground truth only)
+            ctx = build_context(snapshot=snap, user=user, deliveries=None,
                                 profile=Profile(expected_livemode=live), engagement=name,
                                 now=info.now if info else None)
             return run_checks(ctx).findings

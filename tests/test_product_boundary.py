@@ -97,13 +97,9 @@ def _matches(path: str, routes: frozenset[str]) -> bool:
     return _PLACEHOLDER.sub("{}", path) in routes
 
 
-# the delivery evidence still read from the replica; going, piece by piece (issue 23)
-_LEAVING = {"tools/checks/sources.py", "tools/checks/engagement.py", "tools/checks/context.py"}
-
-
 def test_nothing_the_product_runs_names_the_replica():
     offenders = [f"{f.relative_to(REPO)}:{i}: {line.strip()}"
-                 for f in _product_files() if str(f.relative_to(REPO)) not in _LEAVING
+                 for f in _product_files()
                  for i, line in enumerate(f.read_text().splitlines(), start=1)
                  if "_replica" in line]
     assert offenders == [], "the product names the replica's private surface:\n" + "\n".join(

@@ -118,10 +118,12 @@ def run_sync_job(ctx: JobContext) -> dict[str, Any]:
         report.complete = report.complete and part.complete
         report.fetched += part.fetched
         report.warnings += [f"{account}: {w}" for w in part.warnings]
+        report.unavailable.update({f"{t} ({account})": why for t, why in part.unavailable.items()})
     if not report.complete:  # resumable: the retry continues where this one stopped
         raise RuntimeError("the Stripe sync did not finish: " + "; ".join(report.warnings[:3]))
     return {"mode": report.mode, "fetched": report.fetched, "requests": stats.requests_sent,
-            "rate_limited": stats.rate_limited, "warnings": report.warnings[:5]}
+            "rate_limited": stats.rate_limited, "warnings": report.warnings[:5],
+            "unavailable": report.unavailable}  # types the server could not list, and why
 
 
 def _check_context(ctx: JobContext) -> tuple[Any, Any]:
@@ -155,7 +157,8 @@ def run_checks_job(ctx: JobContext) -> dict[str, Any]:
         counts = handle_findings(ctx.case_env(lambda: tools), report.findings,
                                  evaluated=report.evaluated)
     return {"run_id": report.run_id, "evaluated": report.evaluated, "skipped": report.skipped,
-            "errors": report.errors, "findings": len(report.findings), "cases": counts,
+            "not_computable": report.not_computable, "errors": report.errors,
+            "findings": len(report.findings), "cases": counts,
             "warnings": inputs.warnings[:5]}
 
 

@@ -1,11 +1,15 @@
 """Console sessions: after login with an API token the browser holds an HttpOnly,
 SameSite=Strict cookie sealed with the service's secret key (Fernet: encrypted and
-authenticated, so it can be neither read nor forged). It carries the token's hash — never
-the token — an expiry and the session's CSRF token. Each request looks the hash up again,
+authenticated, so it can be neither read nor forged). It carries a random session id — never
+the token — an expiry and the session's CSRF token. The session itself lives server-side
+(`api_console_sessions`: the id's hash, the token's hash, expiry, end): logout ends it for
+good, so a copied cookie stops working, and each request looks the token's hash up again,
 so revoking the API token ends its console sessions too; roles are the API's roles.
 
 Forms echo the CSRF token in a hidden field; a POST whose field does not match the cookie's
-is refused (the SameSite cookie already keeps other sites out; this is the second lock)."""
+is refused (the SameSite cookie already keeps other sites out; this is the second lock).
+The login form, before any session exists, has its own double-submit token: a random value
+in a short-lived HttpOnly cookie scoped to the login path and the same value in the form."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -22,14 +27,17 @@ from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role, authenticate
-from api.tables import tokens
+from api.tables import console_sessions, tokens
 from core.errors import ConfigError, PermissionDenied
 from core.secrets import SecretBox, secret_box
 
-__all__ = ["COOKIE", "ConsoleUser", "LoginRequired", "end", "start", "user"]
+__all__ = ["COOKIE", "ConsoleUser", "LoginRequired", "end", "login_csrf_ok", "set_login_csrf",
+           "start", "user"]
 
 COOKIE = "fde_console"
+LOGIN_COOKIE = "fde_console_login"
 LIFETIME_SECONDS = 12 * 3600
+LOGIN_FORM_SECONDS = 3600
 
 
 class LoginRequired(Exception):
@@ -40,6 +48,7 @@ class LoginRequired(Exception):
 class ConsoleUser:
     principal: Principal
     csrf: str
+    session_id: str
 
     @property
     def name(self) -> str:
@@ -57,21 +66,53 @@ def _box(request: Request) -> SecretBox:
     return box
 
 
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, *, path: str,
+            max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, path=path, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+
+
+def set_login_csrf(request: Request, response: Response, value: str) -> None:
+    """The login form's token, also set in its own cookie (double submit)."""
+    _cookie(response, request, LOGIN_COOKIE, value, path="/console/login",
+            max_age=LOGIN_FORM_SECONDS)
+
+
+def login_csrf_ok(request: Request, sent: str | None) -> bool:
+    expected = request.cookies.get(LOGIN_COOKIE)
+    return bool(expected and sent) and hmac.compare_digest(str(sent), expected)
+
+
 def start(request: Request, response: Response, token: str) -> Principal | None:
-    """Check the pasted API token; when it is good, set the session cookie."""
+    """Check the pasted API token; when it is good, open a session and set its cookie."""
+    sid = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
     with request.app.state.db.session() as session:
         principal = authenticate(session, token)
-    if principal is None:
-        return None
-    body = {"h": hashlib.sha256(token.encode()).hexdigest(), "c": secrets.token_urlsafe(24),
+        if principal is None:
+            return None
+        session.execute(console_sessions.insert().values(
+            id=_digest(sid), token_hash=_digest(token), created_at=now,
+            expires_at=now + timedelta(seconds=LIFETIME_SECONDS), ended_at=None))
+    body = {"s": sid, "c": secrets.token_urlsafe(24),
             "exp": int(time.time()) + LIFETIME_SECONDS}
-    response.set_cookie(COOKIE, _box(request).seal(json.dumps(body)), max_age=LIFETIME_SECONDS,
-                        path="/console", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    _cookie(response, request, COOKIE, _box(request).seal(json.dumps(body)), path="/console",
+            max_age=LIFETIME_SECONDS)
+    response.delete_cookie(LOGIN_COOKIE, path="/console/login", httponly=True,
+                           samesite="strict")
     return principal
 
 
-def end(response: Response) -> None:
+def end(request: Request, response: Response, who: ConsoleUser) -> None:
+    """Logout: the session ends server-side (its cookie is worthless from now on)."""
+    with request.app.state.db.session() as session:
+        session.execute(console_sessions.update().where(
+            console_sessions.c.id == _digest(who.session_id),
+            console_sessions.c.ended_at.is_(None)).values(ended_at=datetime.now(UTC)))
     response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
 
 
@@ -85,12 +126,23 @@ def _session_user(request: Request) -> ConsoleUser | None:
         return None  # sealed under another key, or tampered with: log in again
     if not isinstance(body, dict) or body.get("exp", 0) < time.time():
         return None
+    sid = body.get("s")
+    if not isinstance(sid, str) or not sid:
+        return None  # a cookie from before server-side sessions: log in again
     with request.app.state.db.session() as session:
-        row = session.execute(sa.select(tokens.c.name, tokens.c.role).where(
-            tokens.c.token_hash == body.get("h"), tokens.c.revoked_at.is_(None))).first()
+        row = session.execute(
+            sa.select(tokens.c.name, tokens.c.role, console_sessions.c.expires_at)
+            .join(console_sessions, console_sessions.c.token_hash == tokens.c.token_hash)
+            .where(console_sessions.c.id == _digest(sid),
+                   console_sessions.c.ended_at.is_(None), tokens.c.revoked_at.is_(None))
+        ).first()
     if row is None:
         return None
-    return ConsoleUser(Principal(name=row.name, role=row.role), csrf=str(body.get("c", "")))
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if expires < datetime.now(UTC):
+        return None
+    return ConsoleUser(Principal(name=row.name, role=row.role), csrf=str(body.get("c", "")),
+                       session_id=sid)
 
 
 def user(role: Role, *, form: bool = False):  # noqa: ANN201 - a FastAPI dependency

@@ -55,11 +55,12 @@ def _check_resume(rt: Any, assistant_id: str, thread_id: str, resume: Any) -> di
     if unknown:
         raise ConfigError(f"interrupt {unknown[0]!r} is not pending on thread {thread_id}",
                           hint=f"pending: {', '.join(sorted(pending))}")
-    for value in resume.values():
+    for interrupt_id, value in resume.items():
         if not isinstance(value, dict) or value.get("type") not in (
                 "approve", "edit", "reject", "respond"):
-            raise ConfigError("each decision is an object with type approve, edit, reject or "
-                              "respond", hint='{"type": "approve", "action": "..."}')
+            raise ConfigError(f"command.resume.{interrupt_id}: each decision is an object "
+                              "with type approve, edit, reject or respond",
+                              hint='{"type": "approve", "action": "..."}')
     return resume
 
 

@@ -25,6 +25,7 @@ class PageQuery:
     filters: dict[str, Any] = field(default_factory=dict)  # field path -> value or list
     types: list[str] = field(default_factory=list)  # object types (events: event types)
     type_glob: str | None = None  # events: ``customer.*``
+    delivered: bool | None = None  # events: delivery_success (pending_webhooks == 0 or > 0)
 
 
 @dataclass

@@ -303,6 +303,9 @@ class Store:
         if query.type_glob:
             where.append("type GLOB ?")
             args.append(query.type_glob)
+        if query.delivered is not None:
+            where.append("json_extract(data, '$.pending_webhooks') "
+                         + ("= 0" if query.delivered else "> 0"))
         for field, value in query.filters.items():
             if isinstance(value, list | tuple):
                 where.append(f"{_column(field)} IN ({','.join('?' * len(value))})")

@@ -21,8 +21,9 @@ DAY = 86_400
 HISTORY_DAYS = 60
 # The world's "now": every build ends here, so timestamps never depend on the wall clock.
 WORLD_NOW = int(datetime(2026, 3, 2, tzinfo=UTC).timestamp())
-GENERATOR_VERSION = 4  # 3: recon_none in manifests, server defaults in the company schema;
-# 4: the company's Stripe calls as an OTLP trace export (CALLS)
+GENERATOR_VERSION = 5  # 3: recon_none in manifests, server defaults in the company schema;
+# 4: the company's Stripe calls as an OTLP trace export (CALLS); 5: pending_webhooks 0 on
+# events sent before any endpoint existed (FM-25)
 
 
 class SizeSpec(BaseModel):

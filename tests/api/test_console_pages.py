@@ -18,15 +18,21 @@ HITL = pytest.mark.parametrize("api", [{"api_graphs": HITL_SPEC,
                                         "api_two_approver_major": 100}], indirect=True)
 
 
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
 def login(api, role: str, name: str | None = None) -> tuple[httpx.Client, str]:
     """A browser-like client with a console session; returns it and its CSRF token."""
     raw = token(api.db, role, name)
     client = httpx.Client(base_url=api.url, timeout=30)
-    got = client.post("/console/login", data={"token": raw, "next": "/console/"})
+    form = client.get("/console/login")
+    got = client.post("/console/login", data={"token": raw, "next": "/console/",
+                                              "csrf": _csrf(form.text)})
     assert got.status_code == 303 and got.headers["location"] == "/console/"
     home = client.get("/console/")
     assert home.status_code == 200
-    return client, re.search(r'name="csrf" value="([^"]+)"', home.text).group(1)
+    return client, _csrf(home.text)
 
 
 def escalate(api, tmp_path, amount: int) -> dict:
@@ -53,15 +59,19 @@ def test_login_sets_a_sealed_strict_cookie_and_pages_need_it(api):
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/console/login?next=/console/escalations/esc_x"
 
-    bad = httpx.post(f"{api.url}/console/login", data={"token": "fde_not-a-token"})
+    browser = httpx.Client(base_url=api.url, timeout=30)
+    form = _csrf(browser.get("/console/login").text)
+    bad = browser.post("/console/login", data={"token": "fde_not-a-token", "csrf": form})
     assert bad.status_code == 401 and "unknown or revoked" in bad.text
-    assert "set-cookie" not in bad.headers
+    assert "fde_console=" not in bad.headers.get("set-cookie", "")
 
     raw = token(api.db, "engineer", "ana")
-    got = httpx.post(f"{api.url}/console/login",
-                     data={"token": raw, "next": "https://evil.example/"})
+    form = _csrf(browser.get("/console/login").text)
+    got = browser.post("/console/login",
+                       data={"token": raw, "next": "https://evil.example/", "csrf": form})
     assert got.headers["location"] == "/console/"  # no open redirect
-    cookie = got.headers["set-cookie"]
+    cookie = next(c for c in got.headers.get_list("set-cookie")
+                  if c.startswith("fde_console="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
     value = cookie.split(";")[0].split("=", 1)[1]
     assert raw not in value and raw[4:] not in value  # the token never goes to the browser
@@ -76,6 +86,29 @@ def test_login_sets_a_sealed_strict_cookie_and_pages_need_it(api):
     # a tampered cookie is no session
     forged = httpx.get(f"{api.url}/console/", cookies={"fde_console": value[:-4] + "AAAA"})
     assert forged.status_code == 303
+
+
+def test_login_form_needs_its_csrf_token(api):
+    raw = token(api.db, "admin", "ada")
+    anywhere = httpx.post(f"{api.url}/console/login", data={"token": raw})
+    assert anywhere.status_code == 403 and "CSRF" in anywhere.text
+    assert "fde_console=" not in anywhere.headers.get("set-cookie", "")
+    browser = httpx.Client(base_url=api.url, timeout=30)
+    browser.get("/console/login")  # the cookie half, but a forged field
+    forged = browser.post("/console/login", data={"token": raw, "csrf": "guessed"})
+    assert forged.status_code == 403 and "fde_console=" not in forged.headers.get(
+        "set-cookie", "")
+    assert browser.get("/console/").status_code == 303  # no session came of either
+
+
+def test_logout_ends_the_session_server_side(api):
+    client, csrf = login(api, "viewer", "vic")
+    copied = client.cookies["fde_console"]
+    thief = httpx.Client(base_url=api.url, timeout=30, cookies={"fde_console": copied})
+    assert thief.get("/console/").status_code == 200  # a copied cookie works while logged in
+    assert client.post("/console/logout", data={"csrf": csrf}).status_code == 303
+    assert thief.get("/console/").status_code == 303  # and not after logout
+    assert thief.post("/console/logout", data={"csrf": csrf}).status_code == 303
 
 
 def test_revoking_the_token_ends_its_console_session(api):

@@ -182,3 +182,25 @@ def test_the_official_sdk_meets_the_same_rules(api, tmp_path):
     final = bob.runs.wait(tid, "probe_hitl", command=approve)
     assert final["status"] == "applied" and final["decision"]["actor"] == "user:bob"
     assert out.read_text().splitlines() == [f"approve:{MONEY}"]
+
+
+@pytest.mark.parametrize("api", [SETTINGS], indirect=True)
+def test_a_malformed_resume_is_a_400_naming_the_field(api, tmp_path):
+    ann = bearer(api.db, "approver", "ann")
+    tid, esc = _paused(api, ann, 500, tmp_path / "applied")
+    iid = esc["interrupt_id"]
+    for value, field in ((["approve"], f"command.resume.{iid}"),
+                         ({"type": "approve", "action": MONEY, "named_ids": "pi_x"},
+                          "named_ids"),
+                         ({"type": "maybe"}, "type"),
+                         ({"type": "approve", "action": MONEY, "args": {"amount": 1}},
+                          "edit")):
+        bad = httpx.post(f"{api.url}/threads/{tid}/runs", headers=ann, json={
+            "assistant_id": "probe_hitl", "command": {"resume": {iid: value}}})
+        assert bad.status_code == 400 and field in bad.json()["detail"] + bad.json()["hint"], (
+            value, bad.text)
+    named = _resume(api, ann, tid, iid, type="edit", action=MONEY, args={"amount": 100},
+                    named_ids=["not an id"])
+    assert named.status_code in (400, 422) and "named_ids" in named.text
+    assert _esc(api, ann, esc["id"])["status"] == "open"  # nothing half-applied
+    assert httpx.get(f"{api.url}/threads/{tid}", headers=ann).json()["status"] == "interrupted"

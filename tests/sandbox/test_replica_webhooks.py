@@ -121,6 +121,12 @@ def test_unreachable_endpoint_exhausts_retries_and_disabled_gets_nothing(replica
     assert replica.admin.deliveries(endpoint=off.id) == []
     event = stripe_client.v1.events.list(params={"type": "customer.created"}).data[0]
     assert event.data.object.id == customer.id and event.pending_webhooks == 1
+    # delivery_success: false lists what some endpoint has not acknowledged, true the rest
+    failing = stripe_client.v1.events.list(params={"delivery_success": False})
+    assert [e.id for e in failing.data] == [event.id]
+    acknowledged = stripe_client.v1.events.list(params={"delivery_success": True})
+    assert event.id not in {e.id for e in acknowledged.data}
+    assert all(e.pending_webhooks == 0 for e in acknowledged.data)
 
 
 def test_connect_endpoint_receives_connected_account_events(replica, stripe_client, receiver):

@@ -13,32 +13,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from tools.blueprints.spec_common import Strict, check_currency, minor_units
+from tools.stripe.payment_methods import UnknownMethod, capability, checkout_problems
 
 __all__ = [
-    "ASYNC_METHODS", "AsyncHandling", "CheckoutBlueprint", "CheckoutConfig", "CreditNotePolicy",
-    "DunningBlueprint", "EntitlementPolicy", "InvoicingBlueprint", "LineItem", "METHOD_CURRENCIES",
+    "AsyncHandling", "CheckoutBlueprint", "CheckoutConfig", "CreditNotePolicy",
+    "DunningBlueprint", "EntitlementPolicy", "InvoicingBlueprint", "LineItem",
 ]
-
-# Payment method type -> currencies it can be presented in (None: any). Mirrors Stripe's
-# payment-method docs for the methods the sandbox world uses.
-METHOD_CURRENCIES: dict[str, frozenset[str] | None] = {
-    "card": None,
-    "link": None,
-    "customer_balance": frozenset({"usd", "eur", "gbp", "jpy", "mxn"}),
-    "sepa_debit": frozenset({"eur"}),
-    "ideal": frozenset({"eur"}),
-    "bancontact": frozenset({"eur"}),
-    "us_bank_account": frozenset({"usd"}),
-    "bacs_debit": frozenset({"gbp"}),
-    "konbini": frozenset({"jpy"}),
-    "oxxo": frozenset({"mxn"}),
-    "boleto": frozenset({"brl"}),
-    "pix": frozenset({"brl"}),
-}
-# Methods whose success arrives after the session completes (vouchers, debits, transfers).
-ASYNC_METHODS = frozenset({"sepa_debit", "us_bank_account", "bacs_debit", "konbini", "oxxo",
-                           "boleto", "customer_balance"})
-
 
 class LineItem(Strict):
     lookup_key: str
@@ -73,15 +53,16 @@ class CheckoutConfig(Strict):
 
     @model_validator(mode="after")
     def _methods(self) -> CheckoutConfig:
-        for method in self.payment_method_types:
-            if method not in METHOD_CURRENCIES:
-                raise ValueError(f"payment_method_types: unknown type {method!r} (known: "
-                                 f"{', '.join(sorted(METHOD_CURRENCIES))})")
-            allowed = METHOD_CURRENCIES[method]
-            if allowed is not None and self.currency not in allowed:
-                raise ValueError(f"payment_method_types: {method} cannot be used with currency "
-                                 f"{self.currency} (only {', '.join(sorted(allowed))})")
-        delayed = sorted(ASYNC_METHODS.intersection(self.payment_method_types))
+        """Stripe's rules from the one capability table: mode, customer country and
+        currency, not currency alone."""
+        try:
+            problems = [p for m in self.payment_method_types for p in checkout_problems(
+                m, mode=self.mode, currency=self.currency, country=self.country)]
+        except UnknownMethod as exc:
+            raise ValueError(f"payment_method_types: {exc}") from None
+        if problems:
+            raise ValueError(f"payment_method_types: {'; '.join(problems)}")
+        delayed = sorted(m for m in self.payment_method_types if capability(m).delayed)
         if delayed and self.async_payment is None:
             raise ValueError(f"async_payment is required: {', '.join(delayed)} confirm after "
                              "the session completes, so fulfilment must wait for "

@@ -1,7 +1,8 @@
 """`CheckContext`: everything the detectors read, built once per run, with the indexes they
 share (objects by id, events per object, delivery attempts per event, local rows by Stripe
 id). Sources fill it (`sources.py`): the recon snapshot or any object list, the user system
-through the recon adapter, the delivery log, the receiver's inbox.
+through the recon adapter (its processed-event log included), the receiver's inbox, an
+imported attempt export; `delivery` answers delivery questions from whichever are present.
 
 Stripe objects are plain dicts as the API returns them, each with ``_account`` (the Connect
 account it lives in; None = the platform).
@@ -17,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.checks.delivery import DeliveryEvidence
 from tools.checks.model import Input
 from tools.shadow.plan import ShadowPlan
 from tools.stripe.config import API_VERSION
@@ -27,7 +29,8 @@ Obj = dict[str, Any]
 
 
 class Delivery(BaseModel):
-    """One delivery attempt (Stripe's delivery log; the replica's /_replica/deliveries)."""
+    """One delivery attempt to one endpoint: our receiver's own (endpoint ``fde-receiver``)
+    or a row of an imported attempt export of the user's endpoint."""
 
     event_id: str
     endpoint_id: str | None = None
@@ -66,7 +69,11 @@ class CheckContext:
     deliveries: list[Delivery] = field(default_factory=list)
     local: dict[str, list[Obj]] = field(default_factory=dict)
     engagement: str | None = None
-    available: frozenset[Input] = frozenset({"stripe", "events", "deliveries", "local"})
+    # (entity, field) -> the user's word -> the canonical (Stripe) words it stands for, from
+    # the mapping's `values` (format v2); empty: the columns already hold Stripe's words
+    vocab: dict[tuple[str, str], dict[str, frozenset[str]]] = field(default_factory=dict)
+    available: frozenset[Input] = frozenset({"stripe", "events", "pending", "local",
+                                             "processed"})
 
     # -- Stripe side -----------------------------------------------------------------------
     def of(self, object_type: str) -> list[Obj]:
@@ -115,6 +122,11 @@ class CheckContext:
 
     # -- deliveries -----------------------------------------------------------------------
     @cached_property
+    def delivery(self) -> DeliveryEvidence:
+        """Delivery health from the sources present (tools/checks/delivery.py)."""
+        return DeliveryEvidence(self)
+
+    @cached_property
     def _attempts(self) -> dict[str, list[Delivery]]:
         out: dict[str, list[Delivery]] = defaultdict(list)
         for d in self.deliveries:
@@ -126,14 +138,10 @@ class CheckContext:
     def attempts(self, event_id: str) -> list[Delivery]:
         return self._attempts.get(event_id, [])
 
-    def first_ok(self, event_id: str) -> Delivery | None:
-        return next((d for d in self.attempts(event_id) if d.ok), None)
-
-    def ok_deliveries(self, event_id: str) -> list[Delivery]:
-        return [d for d in self.attempts(event_id) if d.ok]
-
     def delivered(self, event_id: str) -> bool:
-        return self.first_ok(event_id) is not None
+        """The user's handler took this event, by whichever source can tell."""
+        ev = self.events_by_id.get(event_id)
+        return bool(ev is not None and self.delivery.reached_app(ev))
 
     def handled(self, event_type: str) -> bool | None:
         """Whether the profile declares a handler for `event_type` (None: not declared)."""
@@ -149,6 +157,18 @@ class CheckContext:
     def _local_index(self) -> dict[str, dict[str, Obj]]:
         return {name: {r["stripe_id"]: r for r in rows if r.get("stripe_id")}
                 for name, rows in self.local.items()}
+
+    def words(self, entity: str, name: str, value: Any) -> frozenset[Any]:
+        """The canonical values a user's column value stands for (itself when untranslated);
+        detectors compare these with Stripe's, never a user column with a literal word."""
+        table = self.vocab.get((entity, name))
+        if table and value in table:
+            return table[value]
+        return frozenset({value})
+
+    def same(self, entity: str, name: str, row: Obj | None, stripe_value: Any) -> bool:
+        """Whether the row's field says what Stripe says (through the mapping's words)."""
+        return row is not None and stripe_value in self.words(entity, name, row.get(name))
 
     def row(self, entity: str, stripe_id: str | None) -> Obj | None:
         return self._local_index.get(entity, {}).get(stripe_id) if stripe_id else None

@@ -15,11 +15,11 @@ _STRIPE_LOCAL: frozenset[Input] = frozenset({"stripe", "local"})
 def check(id: str, fm: str, title: str, *, severity: Severity, products: tuple[str, ...],
           patterns: tuple[str, ...], fix: str, systemic_fix: str,
           discrepancy_class: str | None = None,
-          needs: frozenset[Input] = _STRIPE_LOCAL,
+          needs: frozenset[Input] = _STRIPE_LOCAL, needs_any: frozenset[Input] = frozenset(),
           ) -> Callable[[Callable[[CheckContext, Check], Iterable[Finding]]], Check]:
     def wrap(fn: Callable[[CheckContext, Check], Iterable[Finding]]) -> Check:
         return Check(id=id, failure_mode=fm, title=title, severity=severity, products=products,
                      fix=" ".join(fix.split()), systemic_fix=" ".join(systemic_fix.split()),
-                     pattern_refs=patterns, evaluate_fn=fn, needs=needs,
+                     pattern_refs=patterns, evaluate_fn=fn, needs=needs, needs_any=needs_any,
                      discrepancy_class=discrepancy_class)
     return wrap

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -19,10 +18,10 @@ from core.secrets import SecretBox
 from core.settings import Settings
 from core.storage import Database
 from tools.checks.context import CheckContext, Delivery
+from tools.checks.export import Export
 from tools.checks.sources import (
     build_context,
     deliveries_from_inbox,
-    deliveries_from_replica,
     load_profile,
 )
 from tools.recon.adapter import UserSystem, open_user_system
@@ -65,24 +64,18 @@ def _user(db: Database, box: SecretBox, name: str, warnings: list[str]
         return None, mapping
 
 
-def _deliveries(db: Database, name: str, api_base: str | None, warnings: list[str]
-                ) -> list[Delivery]:
-    out: list[Delivery] = []
-    if api_base:
-        try:
-            out += deliveries_from_replica(api_base, timeout=10)
-        except (httpx.HTTPError, KeyError, ValueError):
-            warnings.append("no delivery log at the Stripe base (only the sandbox replica "
-                            "exposes one); using what the fde receiver got")
+def _deliveries(db: Database, name: str) -> list[Delivery]:
+    """What our receiver got (the second endpoint on the account's events)."""
     with db.session() as session:
-        out += deliveries_from_inbox(session, name)
-    return out
+        return deliveries_from_inbox(session, name)
 
 
 def engagement_context(*, settings: Settings, db: Database, box: SecretBox, engagement: str,
                        gateway: Lister | None, sync: bool = True,
-                       inputs: EngagementInputs | None = None) -> CheckContext:
-    """`gateway` None (or ``sync=False``) reads the snapshot as it is."""
+                       inputs: EngagementInputs | None = None,
+                       export: Export | None = None) -> CheckContext:
+    """`gateway` None (or ``sync=False``) reads the snapshot as it is; `export` adds a
+    delivery file the user handed over (tools/checks/export.py)."""
     inputs = inputs if inputs is not None else EngagementInputs()
     with db.session() as session:
         eng = engagements.get(session, engagement)
@@ -90,6 +83,8 @@ def engagement_context(*, settings: Settings, db: Database, box: SecretBox, enga
     if sync and gateway is not None:
         report = run_sync(gateway, snap)
         inputs.warnings += report.warnings
+        inputs.warnings += [f"Stripe {t} not synced: {why}"
+                            for t, why in report.unavailable.items()]
     user, mapping = _user(db, box, engagement, inputs.warnings)
     if mapping is not None:
         inputs.tables = {e.stripe_object: e.table for e in mapping.entities.values()
@@ -97,11 +92,12 @@ def engagement_context(*, settings: Settings, db: Database, box: SecretBox, enga
     profile = load_profile(profile_path(settings, engagement))
     if profile.expected_livemode is None:
         profile = profile.model_copy(update={"expected_livemode": eng.stripe_mode == "live"})
-    deliveries = _deliveries(db, engagement, eng.stripe_api_base or settings.stripe_api_base,
-                             inputs.warnings)
+    deliveries = _deliveries(db, engagement) + (export.deliveries if export else [])
     try:
         ctx = build_context(snapshot=snap, user=user, deliveries=deliveries, profile=profile,
-                            engagement=engagement, warnings=inputs.warnings)
+                            engagement=engagement, warnings=inputs.warnings,
+                            exported=bool(export and export.attempts),
+                            pending_gateway=gateway if sync else None)
         if sync and gateway is not None:
             # Stripe emits no events about endpoints: the events cursor never refreshes them,
             # so they are listed on every run (a handful of objects).

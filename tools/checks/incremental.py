@@ -34,8 +34,8 @@ def run_on_events(db: Database, engagement: str, events: Sequence[InboxEvent],
     parsed = [json.loads(b) for b in bodies if b]
     ctx = CheckContext(now=int(time.time()), profile=profile or Profile(), events=parsed,
                        deliveries=deliveries, engagement=engagement,
-                       available=frozenset({"events", "deliveries", "inbox"}))
-    report = run_checks(ctx, [c for c in select_checks() if c.needs <= ctx.available])
+                       available=frozenset({"events", "inbox"}))
+    report = run_checks(ctx, [c for c in select_checks() if not c.missing(ctx.available)])
     if not report.findings:
         return 0
     with db.session() as session:

@@ -19,10 +19,20 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from tools.checks.context import CheckContext
 
-__all__ = ["Check", "Finding", "Input", "Severity", "fingerprint"]
+__all__ = ["DELIVERY_SOURCES", "Check", "Finding", "Input", "Severity", "fingerprint"]
 
 Severity = Literal["low", "medium", "high", "critical"]
-Input = Literal["stripe", "events", "deliveries", "local", "inbox"]
+# What a context can hold. Delivery evidence (tools/checks/delivery.py): "pending" = events
+# from the Events API (their pending_webhooks), "processed" = the user's processed-event log
+# through the mapping, "export" = an imported attempt log of the user's endpoint; "inbox" =
+# what our own receiver got.
+Input = Literal["stripe", "events", "local", "inbox", "pending", "processed", "export"]
+DELIVERY_SOURCES: frozenset[Input] = frozenset({"pending", "processed", "export"})
+_NAMES = {"stripe": "a Stripe snapshot", "events": "the Events API",
+          "local": "the company database through the mapping", "inbox": "the fde receiver",
+          "pending": "the Events API's pending_webhooks",
+          "processed": "the processed-event log (processed_event in the mapping)",
+          "export": "a delivery-attempt export"}
 
 
 def fingerprint(check_id: str, subject: str) -> str:
@@ -63,12 +73,25 @@ class Check:
     evaluate_fn: Callable[[CheckContext, Check], Iterable[Finding]]
     needs: frozenset[Input] = field(default_factory=lambda: frozenset({"stripe", "local"}))
     discrepancy_class: str | None = None
+    needs_any: frozenset[Input] = frozenset()  # at least one of these (delivery evidence)
+
+    def missing(self, available: frozenset[Input]) -> str | None:
+        """Why this check cannot run on these inputs ("needs X"), None when it can."""
+        lacking = [_NAMES[i] for i in sorted(self.needs - available)]
+        if self.needs_any and not self.needs_any & available:
+            lacking.append(" or ".join(_NAMES[i] for i in sorted(self.needs_any)))
+        return f"not computable: needs {'; '.join(lacking)}" if lacking else None
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         """Findings sorted by subject (deterministic output for the same context)."""
-        if not self.needs <= ctx.available:
+        if self.missing(ctx.available):
             return []
-        return sorted(self.evaluate_fn(ctx, self), key=lambda f: f.subject)
+        found = sorted(self.evaluate_fn(ctx, self), key=lambda f: f.subject)
+        if self.needs_any:  # every delivery finding says which sources it stood on
+            label = ctx.delivery.label("events_api", "processed_log", "fde_receiver", "export")
+            for f in found:
+                f.details.setdefault("sources", label)
+        return found
 
     def finding(self, subject: str, evidence: Iterable[str | None], summary: str, *,
                 severity: Severity | None = None,

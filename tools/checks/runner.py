@@ -23,6 +23,8 @@ class CheckReport(BaseModel):
     run_id: str | None = None
     evaluated: list[str]
     skipped: list[str] = Field(default_factory=list, description="inputs missing")
+    not_computable: dict[str, str] = Field(
+        default_factory=dict, description="check id -> 'not computable: needs X'")
     errors: dict[str, str] = Field(default_factory=dict)
     findings: list[Finding]
 
@@ -40,9 +42,11 @@ def run_checks(ctx: CheckContext, checks: list[Check] | None = None) -> CheckRep
     evaluated: list[str] = []
     skipped: list[str] = []
     errors: dict[str, str] = {}
+    missing: dict[str, str] = {}
     for c in selected:
-        if not c.needs <= ctx.available:
+        if why := c.missing(ctx.available):
             skipped.append(c.id)
+            missing[c.id] = why
             continue
         try:
             found += c.evaluate(ctx)
@@ -50,7 +54,8 @@ def run_checks(ctx: CheckContext, checks: list[Check] | None = None) -> CheckRep
         except Exception as exc:  # noqa: BLE001 - one broken detector must not hide the rest
             log.warning("check failed", check=c.id, error=str(exc))
             errors[c.id] = f"{type(exc).__name__}: {exc}"
-    return CheckReport(evaluated=evaluated, skipped=skipped, errors=errors, findings=found)
+    return CheckReport(evaluated=evaluated, skipped=skipped, not_computable=missing,
+                       errors=errors, findings=found)
 
 
 def run_and_store(db: Database, engagement: str, ctx: CheckContext, *,

@@ -1,7 +1,9 @@
 """Where a `CheckContext` comes from, outside tests: the recon snapshot (Stripe objects and
-events), the user system through the recon adapter (canonical rows per mapping entity), the
-delivery log (the replica's ``/_replica/deliveries`` stands in for Stripe's in the sandbox),
-the receiver's inbox, and the engagement's integration profile.
+events, each with its ``pending_webhooks``, refreshed from the Events API's
+``delivery_success=false`` list), the user system through the recon adapter (canonical rows
+per mapping entity, the processed-event log among them), the receiver's inbox, and the
+engagement's integration profile. Only Stripe's public API and the company's own data: see
+tools/checks/delivery.py and ADR 0005.
 """
 
 from __future__ import annotations
@@ -11,24 +13,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StripeError
 from tools.checks.context import CheckContext, Delivery, Obj, Profile
+from tools.checks.delivery import OUTCOMES
 from tools.checks.model import Input
 from tools.recon.adapter import UserSystem
 from tools.recon.errors import UserSystemUnreachable
+from tools.recon.sync.connect import SnapshotSet
 from tools.recon.sync.store import Snapshot
 from tools.webhooks import inbox
 
-__all__ = ["build_context", "deliveries_from_inbox", "deliveries_from_replica", "load_local",
-           "load_profile", "objects_from_snapshot"]
+__all__ = ["EVENT_RETENTION_SECONDS", "build_context", "deliveries_from_inbox", "load_local",
+           "load_profile", "objects_from_snapshot", "refresh_pending"]
+
+EVENT_RETENTION_SECONDS = 30 * 86_400  # the Events API lists the last 30 days
 
 
-def objects_from_snapshot(snapshot: Snapshot) -> tuple[dict[str, list[Obj]], list[Obj]]:
+def objects_from_snapshot(snapshot: Snapshot | SnapshotSet
+                          ) -> tuple[dict[str, list[Obj]], list[Obj]]:
     """(objects by type, events) from a recon snapshot; `_account` None = platform."""
     objects: dict[str, list[Obj]] = {}
     events: list[Obj] = []
@@ -48,16 +54,62 @@ def objects_from_snapshot(snapshot: Snapshot) -> tuple[dict[str, list[Obj]], lis
 
 
 def load_local(user: UserSystem) -> dict[str, list[Obj]]:
-    """Canonical rows per mapping entity (refs resolved to Stripe ids)."""
-    return {name: frame.drop("_pk", strict=False).to_dicts()
-            for name, frame in user.load().items()}
+    """Canonical rows per mapping entity (refs resolved to Stripe ids); the processed-event
+    log's outcomes in canonical words."""
+    out = {name: frame.drop("_pk", strict=False).to_dicts()
+           for name, frame in user.load().items()}
+    entity = user.mapping.entities.get("processed_event")
+    spec = entity.fields.get("outcome") if entity is not None else None
+    if spec is not None and "processed_event" in out:
+        words = canonical_words(spec.values)
+        for row in out["processed_event"]:
+            row["outcome"] = words.get(row.get("outcome"), row.get("outcome"))
+    return out
 
 
-def deliveries_from_replica(base_url: str, *, timeout: float = 30.0) -> list[Delivery]:
-    """The sandbox replica's delivery log (Stripe keeps one per endpoint in the Dashboard)."""
-    resp = httpx.get(base_url.rstrip("/") + "/_replica/deliveries", timeout=timeout)
-    resp.raise_for_status()
-    return [Delivery.model_validate(d) for d in resp.json()["data"]]
+def vocabulary(mapping: Any) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
+    """(entity, field) -> local word -> canonical words, from a v2 mapping's `values`
+    (v1 `values` only document a column and translate nothing)."""
+    if getattr(mapping, "version", 1) < 2:
+        return {}
+    out: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+    for name, entity in mapping.entities.items():
+        for fname, spec in entity.fields.items():
+            if spec.values:
+                out[(name, fname)] = {
+                    str(local): frozenset([words] if isinstance(words, str) else words)
+                    for local, words in spec.values.items()}
+    return out
+
+
+def canonical_words(values: dict[str, Any] | None) -> dict[str, str]:
+    """The user's word -> a canonical outcome, from the field's `values` (v2: local word ->
+    canonical word or words); a v1 description ("applied: written") translates nothing."""
+    out: dict[str, str] = {}
+    for local, canonical in (values or {}).items():
+        first = canonical[0] if isinstance(canonical, list) and canonical else canonical
+        if isinstance(first, str) and first in OUTCOMES:
+            out[str(local)] = first
+    return out
+
+
+def refresh_pending(gateway: Any, events: list[Obj], *, now: int) -> int:
+    """Bring each synced event's ``pending_webhooks`` up to date: the events cursor stores an
+    event once, when it is new, so its count is the one at sync time. One list of what is
+    still unacknowledged (``delivery_success=false``) over the Events API's 30 days; an event
+    in that window and not in the list has been acknowledged everywhere. Returns how many
+    events are still pending."""
+    since = now - EVENT_RETENTION_SECONDS
+    open_: dict[str, int] = {}
+    for ev in gateway.list_all("/v1/events", {"delivery_success": "false",
+                                              "created": {"gte": since}}):
+        data = ev if isinstance(ev, dict) else ev.to_dict()
+        open_[data["id"]] = int(data.get("pending_webhooks") or 0)
+    for ev in events:
+        # the gateway lists one account's events: a connected account's keep their count
+        if ev.get("_account") is None and (ev.get("created") or 0) >= since:
+            ev["pending_webhooks"] = open_.get(ev["id"], 0)
+    return len(open_)
 
 
 def deliveries_from_inbox(session: Session, engagement: str) -> list[Delivery]:
@@ -90,27 +142,42 @@ def load_profile(path: str | Path | None) -> Profile:
                                "(event type -> handler name)") from None
 
 
-def build_context(*, snapshot: Snapshot | None, user: UserSystem | None,
+def build_context(*, snapshot: Snapshot | SnapshotSet | None, user: UserSystem | None,
                   deliveries: list[Delivery] | None, profile: Profile,
                   engagement: str | None = None, now: int | None = None,
-                  warnings: list[str] | None = None) -> CheckContext:
-    """One context per run; inputs that cannot be read are left out (their checks skip)."""
+                  warnings: list[str] | None = None, exported: bool = False,
+                  pending_gateway: Any = None) -> CheckContext:
+    """One context per run; inputs that cannot be read are left out (their checks say
+    "not computable"). `deliveries`: our receiver's (and, with `exported`, an imported
+    attempt log of the user's endpoint); `pending_gateway` refreshes pending_webhooks."""
     available: set[Input] = set()
     objects: dict[str, list[Obj]] = {}
     events: list[Obj] = []
+    now = now or int(time.time())
     if snapshot is not None and snapshot.types():
         objects, events = objects_from_snapshot(snapshot)
-        available |= {"stripe", "events"} if events else {"stripe"}
+        available |= {"stripe", "events", "pending"} if events else {"stripe"}
+        if events and pending_gateway is not None:
+            try:
+                refresh_pending(pending_gateway, events, now=now)
+            except StripeError as exc:  # keep the counts the sync stored, and say so
+                if warnings is not None:
+                    warnings.append(f"pending_webhooks not refreshed ({exc}); using the "
+                                    "counts from when each event was synced")
     local: dict[str, list[Obj]] = {}
+    vocab: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
     if user is not None:
+        vocab = vocabulary(user.mapping)
         try:
             local = load_local(user)
             available.add("local")
+            if "processed_event" in local:  # mapped: an empty log says nothing was handled
+                available.add("processed")
         except UserSystemUnreachable as exc:
             if warnings is not None:
                 warnings.append(str(exc))
-    if deliveries is not None:
-        available.add("deliveries")
-    return CheckContext(now=now or int(time.time()), profile=profile, objects=objects,
+    if exported:
+        available.add("export")
+    return CheckContext(now=now, profile=profile, objects=objects,
                         events=events, deliveries=deliveries or [], local=local,
-                        engagement=engagement, available=frozenset(available))
+                        engagement=engagement, vocab=vocab, available=frozenset(available))

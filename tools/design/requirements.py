@@ -4,20 +4,20 @@ unknown or misspelt key is an error naming it, not a silently ignored answer).""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import ConfigError
 from core.money import exponent
+from tools.stripe.payment_methods import canonical_name
 
 __all__ = ["PaymentMethod", "Requirements", "load_requirements"]
 
-PaymentMethod = Literal[
-    "card", "sepa_debit", "ach_debit", "bacs_debit", "konbini", "oxxo", "boleto",
-    "customer_balance", "ideal", "bancontact",
-]
+# Any Stripe payment method type: one the capability table does not know becomes an open
+# question in the draft, not an intake error; names Stripe does not use are translated.
+PaymentMethod = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
 
 
 class _Strict(BaseModel):
@@ -68,6 +68,13 @@ class Requirements(_Strict):
     volumes: Volumes
     connect: Connect | None = None
     notes: str = ""
+
+    @field_validator("payment_methods", mode="before")
+    @classmethod
+    def _method_names(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [canonical_name(m) if isinstance(m, str) else m for m in value]
+        return value
 
     @field_validator("countries")
     @classmethod

@@ -19,7 +19,7 @@ __all__ = ["BLUEPRINT_EXAMPLES", "draft_design", "eligible_methods"]
 
 BLUEPRINT_EXAMPLES = Path(__file__).resolve().parents[1] / "blueprints" / "examples"
 HIGH_EVENT_VOLUME = 100_000  # payments + invoices a month: webhooks need a queue
-_DEBITS = ("sepa_debit", "ach_debit", "bacs_debit")
+_DEBITS = ("sepa_debit", "us_bank_account", "bacs_debit")
 _VOUCHERS = ("konbini", "oxxo", "boleto")
 
 
@@ -53,7 +53,9 @@ def eligible_methods(req: Requirements) -> list[str]:
     """Payment methods usable with at least one listed currency in one listed country."""
     out = []
     for m in req.payment_methods:
-        avail = METHODS[m]
+        avail = METHODS.get(m)
+        if avail is None:  # unknown to the table: an open question, never a choice
+            continue
         currency_ok = not avail.currencies or bool(avail.currencies & set(req.currencies))
         country_ok = avail.countries is None or bool(avail.countries & set(req.countries))
         if currency_ok and country_ok:
@@ -83,7 +85,15 @@ def _where(req: Requirements, method: str) -> list[str]:
 
 def _contradictions(req: Requirements, d: _Draft) -> None:
     for m in req.payment_methods:
-        avail = METHODS[m]
+        avail = METHODS.get(m)
+        if avail is None:
+            d.ask(f"{m} is not in the payment-method capability table: is it available to "
+                  f"this account and to customers in {', '.join(req.countries)}, and in "
+                  f"{', '.join(req.currencies)}? Check Stripe's page for it before relying "
+                  "on it.", f"payment_methods[{m}]",
+                  options=[f"confirm {m} on Stripe's docs and add it to the table",
+                           f"drop {m}"])
+            continue
         if avail.currencies and not avail.currencies & set(req.currencies):
             d.ask(f"{m} is only available in {', '.join(sorted(avail.currencies))}, but the "
                   f"intake lists {', '.join(req.currencies)}: add that currency or drop {m}?",

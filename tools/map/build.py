@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from tools.checks.context import CheckContext, Delivery
+from tools.checks.delivery import matches
 from tools.map.model import Edge, Health, IntegrationMap, Node
 
 __all__ = ["build_map", "health_of"]
@@ -30,6 +31,25 @@ def health_of(attempts: list[Delivery], created: dict[str, int]) -> Health:
         success_rate=round(len(ok) / len(attempts), 4) if attempts else None,
         p95_lag_seconds=_p95(lags), last_seen=max((d.at for d in attempts), default=None),
         last_error=(last_error.error or f"HTTP {last_error.status}") if last_error else None)
+
+
+def _from_sources(ctx: CheckContext, endpoint: dict, event_type: str) -> list[Delivery]:
+    """Without an attempt log, one row per settled event of the type from what a real
+    account has: taken when the handler's log has it (at its received time), not
+    acknowledged when pending_webhooks says so (tools/checks/delivery.py)."""
+    out = []
+    for ev in ctx.events:
+        if ev.get("type") != event_type or not matches(endpoint, event_type):
+            continue
+        at = ctx.delivery.received_at(ev["id"])
+        if at is not None:
+            out.append(Delivery(event_id=ev["id"], endpoint_id=endpoint["id"], status=200,
+                                at=at))
+        elif ctx.delivery.failed(ev):
+            out.append(Delivery(event_id=ev["id"], endpoint_id=endpoint["id"], status=None,
+                                error="not acknowledged (pending_webhooks)",
+                                at=ev.get("created") or 0))
+    return out
 
 
 def build_map(ctx: CheckContext, *, tables: dict[str, str] | None = None,
@@ -63,9 +83,12 @@ def build_map(ctx: CheckContext, *, tables: dict[str, str] | None = None,
             edge(eid, f"api_version:{ep['api_version']}", "renders_in")
         wanted = set(ep.get("enabled_events") or [])
         seen_types = {t for (e, t) in by_type if e == ep["id"]}
+        if not seen_types:  # no attempt log: the types Stripe sent it, by the events list
+            seen_types = {ev.get("type") for ev in ctx.events
+                          if ev.get("type") and matches(ep, ev["type"])}
         for etype in sorted((wanted - {"*"}) | seen_types):
             node(f"event:{etype}", "event_type", etype)
-            attempts = by_type.get((ep["id"], etype), [])
+            attempts = by_type.get((ep["id"], etype)) or _from_sources(ctx, ep, etype)
             edge(f"event:{etype}", eid, "delivered_to",
                  health_of(attempts, created) if attempts else None)
     for ev in ctx.events:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from tools.map.model import IntegrationMap
+from tools.stripe.payment_methods import methods_where
 
 __all__ = ["DriftItem", "drift"]
 
@@ -17,8 +18,7 @@ Kind = Literal["endpoint_disabled", "endpoint_enabled", "endpoint_removed", "end
                "payment_method_added", "payment_method_without_handler"]
 
 # delayed methods settle later: the app needs these events to know the outcome
-_DELAYED = {"sepa_debit", "us_bank_account", "bacs_debit", "au_becs_debit", "boleto", "oxxo",
-            "konbini", "customer_balance"}
+_DELAYED = methods_where(delayed=True)
 _OUTCOME_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed",
                    "checkout.session.async_payment_succeeded",
                    "checkout.session.async_payment_failed"}

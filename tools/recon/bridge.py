@@ -11,11 +11,48 @@ from __future__ import annotations
 
 import polars as pl
 
-from tools.recon.classify import contribution
+from tools.recon.contrib import bridge_fields, contribution
 from tools.recon.mapping import Mapping
 from tools.recon.models import BridgeLine, BridgeStatement, Verdict
 
-__all__ = ["bridge_statements", "decide_verdict"]
+__all__ = ["bridge_statements", "decide_verdict", "not_computable_reason"]
+
+
+def not_computable_reason(stripe: dict[str, pl.DataFrame], local: dict[str, pl.DataFrame],
+                          mapping: Mapping) -> str | None:
+    """Why the mapped data cannot total money collected on both sides, or None.
+
+    The bridge needs a table mirroring PaymentIntents with an amount, a status in Stripe's
+    words and a currency on both sides; without one, both totals would read 0 and a
+    statement "0 = 0" would claim a balance nobody checked.
+    """
+    payments = [(n, s) for n, s in mapping.entities.items()
+                if s.stripe_object == "payment_intent" and s.key]
+    if not payments:
+        return ("no mapped table mirrors PaymentIntents, so money collected cannot be "
+                "totalled on the user side (map the table recording payments)")
+    problems = []
+    for name, spec in payments:
+        amount, status = bridge_fields(spec)
+        missing = [what for what, ok in (
+            ("amount field (Stripe amount or amount_received, type money)", amount),
+            ("status field compared with Stripe's status", status)) if not ok]
+        frames = [f for f in (stripe.get(name), local.get(name)) if f is not None]
+        if not missing and any("currency" not in f.columns for f in frames):
+            missing.append("currency on both sides (map the currency column)")
+        if not missing:
+            return None
+        problems.append(f"entity {name!r} has no {' and no '.join(missing)}")
+    return "; ".join(problems)
+
+
+def _collected_currencies(objects: dict[str, pl.DataFrame] | None) -> list[str | None]:
+    pis = (objects or {}).get("payment_intent")
+    if pis is None or "currency" not in pis.columns:
+        return [None]
+    found = sorted(pis.filter(pl.col("status") == "succeeded")["currency"]
+                   .drop_nulls().str.to_lowercase().unique().to_list())
+    return found or [None]
 
 
 def _totals(frames: dict[str, pl.DataFrame], mapping: Mapping, prefix: str) -> pl.DataFrame:
@@ -39,7 +76,14 @@ def _totals(frames: dict[str, pl.DataFrame], mapping: Mapping, prefix: str) -> p
 
 
 def bridge_statements(stripe: dict[str, pl.DataFrame], local: dict[str, pl.DataFrame],
-                      disc: pl.DataFrame, mapping: Mapping) -> list[BridgeStatement]:
+                      disc: pl.DataFrame, mapping: Mapping, *,
+                      objects: dict[str, pl.DataFrame] | None = None) -> list[BridgeStatement]:
+    """One statement per currency; a statement that cannot be computed says so and why
+    (per currency money was collected in, from the snapshot, or one for all currencies)."""
+    why = not_computable_reason(stripe, local, mapping)
+    if why is not None:
+        return [BridgeStatement.not_computable(cur, why)
+                for cur in _collected_currencies(objects)]
     s_tot = _totals(stripe, mapping, "s_")
     l_tot = _totals(local, mapping, "l_")
     legs = pl.concat([
@@ -53,17 +97,19 @@ def bridge_statements(stripe: dict[str, pl.DataFrame], local: dict[str, pl.DataF
                         | set(l_tot["currency"].drop_nulls().to_list())
                         | set(adj["currency"].to_list()))
 
-    def pick(frame: pl.DataFrame, cur: str, kind: str) -> int:
-        hit = frame.filter((pl.col("currency") == cur) & (pl.col("kind") == kind))["amount"]
-        return int(hit.sum()) if hit.len() else 0
+    totals = {side: {(c, k): int(a) for c, k, a in frame.iter_rows()}
+              for side, frame in (("s", s_tot), ("l", l_tot))}
+
+    def pick(side: str, cur: str, kind: str) -> int:
+        return totals[side].get((cur, kind), 0)
 
     out = []
     for cur in currencies:
         lines = [BridgeLine(label=r["class"], count=r["n"], amount=r["amount"])
                  for r in adj.filter(pl.col("currency") == cur).sort("class").iter_rows(
                      named=True)]
-        sg, sr = pick(s_tot, cur, "payment_intent"), pick(s_tot, cur, "refund")
-        ug, ur = pick(l_tot, cur, "payment_intent"), pick(l_tot, cur, "refund")
+        sg, sr = pick("s", cur, "payment_intent"), pick("s", cur, "refund")
+        ug, ur = pick("l", cur, "payment_intent"), pick("l", cur, "refund")
         residual = (ug + ur) - (sg + sr) - sum(line.amount for line in lines)
         out.append(BridgeStatement(
             currency=cur, stripe_gross=sg, stripe_refunds=sr, stripe_total=sg + sr,
@@ -76,7 +122,7 @@ def decide_verdict(*, complete: bool, classes: list[str], needs_review: bool,
                    bridge: list[BridgeStatement]) -> Verdict:
     if not complete:
         return Verdict.INCOMPLETE
-    if any(b.residual for b in bridge) or needs_review:
+    if any(b.residual for b in bridge if b.computable) or needs_review:
         return Verdict.BREAKS
     breaks = [c for c in classes if c != "APPLIED_BEFORE_FINAL"]
     if breaks:

@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tools.recon.contrib import bridge_fields, contribution, field_for, received_field, values_json
+from tools.recon.duplicates import (
+    duplicate_rows,
+    split_matched_duplicates,
+    split_orphan_duplicates,
+)
+from tools.recon.env import env_signal
 from tools.recon.mapping import EntitySpec
 from tools.recon.rules import (
     DISC_SCHEMA,
@@ -21,7 +28,8 @@ from tools.recon.rules import (
     known_currency,
 )
 
-__all__ = ["EntityContext", "classify_entity", "contribution", "split_local_duplicates"]
+__all__ = ["EntityContext", "bridge_fields", "classify_entity", "contribution", "field_for",
+           "received_field"]
 
 CASH_BALANCE_TXN = "customer_cash_balance_transaction"
 
@@ -35,6 +43,12 @@ class EntityContext:
     applied_states: pl.DataFrame | None = None  # object_id, _newest, _statuses (from events)
     remote_duplicates: pl.DataFrame | None = None  # stripe_id, twin (matched twin's id)
     review: pl.DataFrame | None = None  # stripe_id, local_key, confidence (fallback candidates)
+    # Where the user system applies money received for these objects, when the mapping
+    # says it is somewhere else than this row's state: Stripe ids that received money with
+    # nothing applied locally (from the applied-payments rows), and whether an entitlement
+    # table is what the money buys (its own pass decides UNAPPLIED_PAYMENT then).
+    unapplied_ids: pl.Series | None = None
+    applied_elsewhere: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -45,26 +59,6 @@ def _state_field(spec: EntitySpec) -> str | None:
     return None
 
 
-def contribution(prefix: str, spec: EntitySpec, stripe_object: str | None) -> pl.Expr:
-    """Money this row adds to the bridge (net collected): payments in, refunds out."""
-    status = pl.col(f"{prefix}status") if "status" in spec.fields else pl.lit(None)
-    if stripe_object == "payment_intent":
-        amt = "amount_received" if "amount_received" in spec.fields else "amount"
-        if amt not in spec.fields:
-            return pl.lit(0, dtype=pl.Int64)
-        return pl.when(status == "succeeded").then(pl.col(f"{prefix}{amt}")).otherwise(0)
-    if stripe_object == "refund" and "amount" in spec.fields:
-        return (pl.when(status.is_in(["succeeded", "pending"]))
-                .then(-pl.col(f"{prefix}amount")).otherwise(0))
-    return pl.lit(0, dtype=pl.Int64)
-
-
-def _values(prefix: str, names: list[str]) -> pl.Expr:
-    if not names:
-        return pl.lit("{}")
-    return pl.struct([pl.col(f"{prefix}{n}").alias(n) for n in names]).struct.json_encode()
-
-
 def classify_entity(
     name: str, spec: EntitySpec, stripe: pl.DataFrame, local: pl.DataFrame, ctx: EntityContext
 ) -> tuple[pl.DataFrame, int]:
@@ -72,12 +66,12 @@ def classify_entity(
     compared = [f for f, s in spec.fields.items() if s.compared and f in stripe.columns]
     money = [f for f in compared if spec.fields[f].type == "money"]
     state = _state_field(spec)
-    cur = "currency" if "currency" in compared else None
-    local, extra = split_local_duplicates(local)
-    dups = _duplicate_rows(name, spec, extra, money, cur)
+    cur = "currency" if "currency" in stripe.columns and "currency" in local.columns else None
     s = stripe.select(pl.all().name.prefix("s_"))
     lo = local.select(pl.all().name.prefix("l_"))
     j = s.join(lo, left_on="s_stripe_id", right_on="l_stripe_id", how="full", coalesce=False)
+    compared_rows = j.height
+    j, extra = split_matched_duplicates(j, stripe.height)
     in_s, in_l = pl.col("s_stripe_id").is_not_null(), pl.col("l_local_key").is_not_null()
     s_deleted = pl.col("s_deleted").fill_null(False) if "s_deleted" in s.columns else pl.lit(False)
     diffs = {f: pl.col(f"s_{f}").ne_missing(pl.col(f"l_{f}")) for f in compared}
@@ -94,16 +88,27 @@ def classify_entity(
     local_only = in_l & ~in_s & ~l_deleted
     dup = (pl.col("s_stripe_id").is_in(ctx.remote_duplicates["stripe_id"].implode())
            if ctx.remote_duplicates is not None else pl.lit(False))
-    rows = j.filter(stripe_only | local_only | (in_s & in_l & (content | live | acct | dup)))
+    unapplied = (pl.col("s_stripe_id").is_in(ctx.unapplied_ids.implode())
+                 if ctx.unapplied_ids is not None and ctx.unapplied_ids.len()
+                 else pl.lit(False))
+    env = env_signal(j, has_livemode="l_livemode" in lo.columns,
+                     has_account="l_account" in lo.columns,
+                     expected_livemode=ctx.expected_livemode)
+    rows = j.filter((stripe_only & ~env.elsewhere) | local_only
+                    | (in_s & in_l & (content | live | acct | dup | unapplied | env.matched)))
+    rows, extra_orphans = split_orphan_duplicates(rows)
+    dups = duplicate_rows(name, spec, pl.concat([extra, extra_orphans], how="diagonal_relaxed"),
+                          money, cur)
     rows = rows.with_columns(
-        _in_s=in_s, _in_l=in_l, _live=live, _acct=acct,
+        _in_s=in_s, _in_l=in_l, _live=live, _acct=acct, _unapplied=in_s & in_l & unapplied,
+        _env=env.flag, _env_conf=env.confidence, _env_why=env.reason,
         _fields=pl.when(in_s & in_l).then(
             pl.concat_list([pl.when(d).then(pl.lit(f)) for f, d in diffs.items()]
                            ).list.drop_nulls()).otherwise(pl.lit([], pl.List(pl.String)))
         if diffs else pl.lit([], pl.List(pl.String)),
     )
     if not rows.height:
-        return dups, j.height + extra.height
+        return dups, compared_rows
     rows = _attach(rows, ctx, state)
     cls, reason = _class_expr(name, spec, ctx, money, state, cur)
     s_cur = pl.col("s_currency") if cur else pl.lit(None, pl.String)
@@ -133,67 +138,12 @@ def classify_entity(
         .alias("ev_local"),
         pl.col("reason"),
         pl.col("_review_key").is_not_null().alias("needs_review"),
-        pl.col("_confidence").alias("confidence"),
-        _values("s_", [f for f in compared if f"s_{f}" in rows.columns]).alias("s_values"),
-        _values("l_", [f for f in compared if f"l_{f}" in rows.columns]).alias("l_values"),
+        pl.when(pl.col("class") == "ENV_MISMATCH").then(pl.col("_env_conf"))
+        .otherwise(pl.col("_confidence")).alias("confidence"),
+        values_json("s_", [f for f in compared if f"s_{f}" in rows.columns]).alias("s_values"),
+        values_json("l_", [f for f in compared if f"l_{f}" in rows.columns]).alias("l_values"),
     ).cast(DISC_SCHEMA)  # type: ignore[arg-type]
-    return (pl.concat([out, dups]) if dups.height else out), j.height + extra.height
-
-
-def _natural_order(column: str) -> list[pl.Expr]:
-    """Row addresses in creation order where they are serial ("t:9" before "t:10")."""
-    return [pl.col(column).str.len_chars(), pl.col(column)]
-
-
-def split_local_duplicates(local: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one row per Stripe id, the later rows that repeat an id), each extra row carrying
-    ``_first``: the local key of the row kept (the earliest by row address).
-
-    A second local row for one Stripe object is a second local effect of one remote event
-    (a retried webhook inserting twice); joined as is, both rows would match Stripe and
-    the repeat would never be seen.
-    """
-    if "stripe_id" not in local.columns or not local.height:
-        return local, local.clear().with_columns(_first=pl.lit(None, pl.String))
-    repeated = local["stripe_id"].is_duplicated() & local["stripe_id"].is_not_null()
-    if not repeated.any():
-        return local, local.clear().with_columns(_first=pl.lit(None, pl.String))
-    group = (local.filter(repeated).sort(_natural_order("local_key"))
-             .with_columns(_rank=pl.int_range(pl.len()).over("stripe_id"),
-                           _first=pl.col("local_key").first().over("stripe_id")))
-    extra = group.filter(pl.col("_rank") > 0).drop("_rank")
-    return (local.filter(~pl.col("local_key").is_in(extra["local_key"].implode())),
-            extra)
-
-
-def _duplicate_rows(name: str, spec: EntitySpec, extra: pl.DataFrame, money: list[str],
-                    cur: str | None) -> pl.DataFrame:
-    """DUPLICATE_LOCAL_EFFECT rows: each repeat counts once more on the user side of the
-    bridge (its own contribution), nothing on Stripe's."""
-    if not extra.height:
-        return pl.DataFrame(schema=DISC_SCHEMA)
-    lo = extra.select(pl.all().name.prefix("l_"))
-    primary = next((m for m in ("amount", "total", "amount_received", "net_amount")
-                    if m in money and f"l_{m}" in lo.columns), None)
-    l_cur = pl.col("l_currency") if cur and "l_currency" in lo.columns else pl.lit(None,
-                                                                                 pl.String)
-    shown = [f for f in spec.fields if f"l_{f}" in lo.columns and spec.fields[f].compared]
-    return lo.select(
-        pl.lit("DUPLICATE_LOCAL_EFFECT").alias("class"), pl.lit(name).alias("entity"),
-        pl.col("l_stripe_id").alias("stripe_id"), pl.col("l_local_key").alias("local_key"),
-        pl.lit([], pl.List(pl.String)).alias("fields"),
-        (pl.col(f"l_{primary}") if primary else pl.lit(None, pl.Int64)).alias("amount_minor"),
-        l_cur.alias("currency"), pl.lit(0, pl.Int64).alias("s_contrib"),
-        pl.lit(None, pl.String).alias("s_cur"),
-        contribution("l_", spec, spec.stripe_object).cast(pl.Int64).alias("l_contrib"),
-        l_cur.alias("l_cur"),
-        pl.concat_list([pl.col("l_stripe_id")]).alias("ev_stripe"),
-        pl.concat_list([pl.col("l_local_key"), pl.col("l__first")]).alias("ev_local"),
-        (pl.lit("a second local row for one Stripe object (the first is ")
-         + pl.col("l__first") + pl.lit(")")).alias("reason"),
-        pl.lit(False).alias("needs_review"), pl.lit(None, pl.Float64).alias("confidence"),
-        pl.lit("{}").alias("s_values"), _values("l_", shown).alias("l_values"),
-    ).cast(DISC_SCHEMA)  # type: ignore[arg-type]
+    return (pl.concat([out, dups]) if dups.height else out), compared_rows
 
 
 def _attach(rows: pl.DataFrame, ctx: EntityContext, state: str | None) -> pl.DataFrame:
@@ -232,16 +182,30 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
     s_state = pl.col(f"s_{state}") if state else pl.lit(None, pl.String)
     l_state = pl.col(f"l_{state}") if state else pl.lit(None, pl.String)
     state_diff = (s_state.ne_missing(l_state)) if state else pl.lit(False)
-    # the user system applied the local state from an event, and either also applied an
-    # event carrying Stripe's current state (same-second ties included) or a newer one
+    # the user system applied the local state from an event older than the newest event it
+    # processed (or tied with one carrying Stripe's current state). Having once applied
+    # Stripe's current state long before says nothing: a later change may simply be lost.
     seen = pl.col("_statuses").list
+    newest = pl.col("_newest").list
     regression = (state_diff & seen.contains(l_state).fill_null(False)
-                  & (seen.contains(s_state).fill_null(False)
-                     | (pl.col("_newest").is_not_null()
-                        & ~pl.col("_newest").list.contains(l_state).fill_null(True))))
+                  & pl.col("_newest").is_not_null()
+                  & (~newest.contains(l_state).fill_null(True)
+                     | newest.contains(s_state).fill_null(False)))
     success = SUCCESS_STATES.get(spec.stripe_object or "")
-    unapplied = (state_diff & (s_state == success) & l_state.ne_missing(pl.lit(success))) \
-        if success else pl.lit(False)
+    recv = received_field(spec)
+    # Money received in Stripe and not applied locally. Where the mapping says how the user
+    # system applies money (a received-amount field, applied-payment rows, an entitlement
+    # the money buys), that is the evidence and a differing state alone is STALE_STATE;
+    # otherwise this row is the only local record of the payment and its state decides.
+    if recv is not None:
+        unapplied = ((pl.col(f"s_{recv}").fill_null(0) > 0)
+                     & (pl.col(f"l_{recv}").fill_null(0) == 0))
+    elif ctx.unapplied_ids is not None:
+        unapplied = pl.col("_unapplied")
+    elif success and not ctx.applied_elsewhere:
+        unapplied = state_diff & (s_state == success) & l_state.ne_missing(pl.lit(success))
+    else:
+        unapplied = pl.lit(False)
     money_diff = pl.any_horizontal([pl.col("_fields").list.contains(m) for m in money]) \
         if money else pl.lit(False)
     first_money = pl.coalesce([pl.when(pl.col("_fields").list.contains(m)).then(pl.lit(m))
@@ -267,6 +231,7 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
     cls = (
         pl.when(unknown & (has | ~matched)).then(pl.lit("UNCLASSIFIED"))
         .when(in_l & wrong_mode).then(pl.lit("ENV_MISMATCH"))
+        .when(pl.col("_env")).then(pl.lit("ENV_MISMATCH"))
         .when(in_l & ~in_s).then(pl.lit("ORPHAN_LOCAL") if ctx.check_orphans else pl.lit(None))
         .when(in_s & ~in_l).then(missing_class)
         .when(is_dup).then(pl.lit("DUPLICATE_REMOTE"))
@@ -284,6 +249,7 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
             pl.col("s_currency") if cur else pl.lit(""), pl.col("l_currency") if cur
             else pl.lit("")) + pl.lit(": not in the exponent table, amounts cannot be compared"))
         .when(in_l & wrong_mode).then(pl.lit("local row is from the other Stripe mode"))
+        .when(pl.col("_env")).then(pl.col("_env_why"))
         .when(in_l & ~in_s).then(pl.lit("the Stripe id does not exist in Stripe"))
         .when(is_dup).then(pl.lit("a second Stripe object for one intent (the first is ")
                            + pl.col("_twin") + pl.lit(")"))
@@ -291,6 +257,7 @@ def _class_expr(name: str, spec: EntitySpec, ctx: EntityContext, money: list[str
         .when(pl.col("_live")).then(pl.lit("livemode differs"))
         .when(pl.col("_acct")).then(pl.lit("Connect account context differs"))
         .when(regression).then(pl.lit("local state went back to an older event's state"))
+        .when(unapplied).then(pl.lit("money received in Stripe, none applied locally"))
         .otherwise(pl.lit("fields differ: ") + pl.col("_fields").list.join(", "))
     )
     return cls, reason

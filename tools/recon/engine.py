@@ -7,25 +7,26 @@ frames directly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import polars as pl
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from core.ids import new_id
 from tools.recon.align import align
+from tools.recon.applied import classify_all_applied
 from tools.recon.bridge import bridge_statements, decide_verdict
 from tools.recon.classify import EntityContext, classify_entity
+from tools.recon.currency import with_currency
 from tools.recon.entitlements import classify_entitlements
 from tools.recon.gaps import find_webhook_gaps
 from tools.recon.grants import resolve_grants, unapplied_payments
 from tools.recon.mapping import Mapping
 from tools.recon.match import applied_states, fallback_match, remote_duplicates
-from tools.recon.models import Discrepancy, ReconRun
+from tools.recon.models import DiscrepancyList, ReconRun
 from tools.recon.payouts import find_payout_breaks
-from tools.recon.repair import propose_fields
+from tools.recon.rows import with_ids
 from tools.recon.rules import DISC_SCHEMA
 from tools.recon.stripe_frames import OBJECT_FIELDS, _empty
 from tools.recon.stripe_paths import ObjectSource
@@ -78,27 +79,41 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     parts: list[pl.DataFrame] = []
     compared: dict[str, int] = {}
     local = dict(inp.local)
-    theirs = dict(inp.stripe)  # after alignment: only the objects each table mirrors
+    stripe_frames = dict(inp.stripe)
+    applied = classify_all_applied(inp.mapping, local, objects)
+    parts.append(applied.discrepancies)
+    seen: dict[str, pl.DataFrame | None] = {}
+
+    def states(state: str) -> pl.DataFrame | None:  # one pass over the events per state field
+        if state not in seen:
+            seen[state] = applied_states(events, processed, state)
+        return seen[state]
+
+    bought_with = {g.stripe_object for s in inp.mapping.entities.values()
+                   for g in (getattr(s, "granted_by", None) or [])}
     for name, spec in inp.mapping.entities.items():
         if spec.kind != "mirror" or (log and name == log[0]):
             continue
         if name not in inp.stripe or name not in local:
             continue
-        stripe = inp.stripe[name]
+        stripe, local[name] = with_currency(spec, inp.stripe[name], local[name], objects)
+        stripe_frames[name] = stripe
         money = [f for f, s in spec.fields.items() if s.type == "money" and f in stripe.columns]
         amount = next((m for m in ("amount", "total", "amount_received") if m in money), None)
         local[name], review = fallback_match(stripe, local[name], amount=amount,
                                              threshold=opts.fallback_threshold)
         if inp.mapping.version >= 2:  # Stripe words, conditions, tolerances (v2 only)
             stripe, local[name] = align(spec, stripe, local[name])
-            theirs[name] = stripe
+            stripe_frames[name] = stripe  # only the objects the table mirrors
         state = "payment_status" if spec.stripe_object == "checkout.session" else "status"
         ctx = EntityContext(
             expected_livemode=opts.expected_livemode, check_orphans=opts.check_orphans,
-            applied_states=applied_states(events, processed, state),
+            applied_states=states(state),
             remote_duplicates=remote_duplicates(stripe, local[name], kind=spec.stripe_object,
                                                 objects=objects),
             review=review if review.height else None,
+            unapplied_ids=applied.unapplied_ids.get(name),
+            applied_elsewhere=spec.stripe_object in bought_with,
         )
         rows, n = classify_entity(name, spec, stripe, local[name], ctx)
         compared[name] = n
@@ -116,7 +131,7 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     if "balance_transaction" in inp.objects:  # fetched per payout (?payout=), when available
         parts.append(find_payout_breaks(objects["payout"], inp.objects["balance_transaction"]))
     disc = pl.concat(parts) if parts else pl.DataFrame(schema=DISC_SCHEMA)
-    bridge = bridge_statements(theirs, local, disc, inp.mapping)
+    bridge = bridge_statements(stripe_frames, local, disc, inp.mapping, objects=objects)
     return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
                        complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
 
@@ -144,70 +159,25 @@ def _entitlements(inp: ReconInput, local: dict[str, pl.DataFrame]) -> dict[str, 
     return out
 
 
-def _values(raw: str | None, fields: list[str]) -> dict:
-    if not raw or raw == "{}":
-        return {}
-    try:
-        values = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return {k: v for k, v in values.items() if k in fields} if fields else values
-
-
-_DISCREPANCIES = TypeAdapter(list[Discrepancy])
-
-
-def _discrepancies(frame: pl.DataFrame, rid: str) -> list[Discrepancy]:
-    """Frame rows → validated models in one pass (one TypeAdapter call, no per-row copies)."""
-    same = (pl.col("s_cur").is_null() | pl.col("l_cur").is_null()
-            | (pl.col("s_cur") == pl.col("l_cur")))
-    rows = frame.with_columns(
-        id=pl.lit(f"{rid}:") + pl.int_range(pl.len()).cast(pl.String).str.zfill(6),
-        money_impact=pl.when(same).then(pl.col("l_contrib") - pl.col("s_contrib")),
-    ).to_dicts()
-    raw = []
-    for row in rows:
-        fields = row["fields"] or []
-        legs = [{"currency": c, "amount": a} for c, a in
-                ((row["s_cur"], -(row["s_contrib"] or 0)), (row["l_cur"], row["l_contrib"] or 0))
-                if c and a]
-        raw.append({
-            "id": row["id"], "class": row["class"], "entity": row["entity"],
-            "stripe_id": row["stripe_id"], "local_key": row["local_key"], "fields": fields,
-            "stripe_values": _values(row["s_values"], fields),
-            "local_values": _values(row["l_values"], fields),
-            "amount_minor": row["amount_minor"], "currency": row["currency"],
-            "money_impact": row["money_impact"] if legs or row["money_impact"] else 0,
-            "bridge_legs": legs,
-            "evidence": {"stripe": row["ev_stripe"] or [], "local": row["ev_local"] or []},
-            "reason": row["reason"] or "", "needs_review": bool(row["needs_review"]),
-            "confidence": row["confidence"],
-            "proposed_repair": propose_fields(
-                cls=row["class"], entity=row["entity"], stripe_id=row["stripe_id"],
-                local_key=row["local_key"], fields=fields, needs_review=row["needs_review"],
-                confidence=row["confidence"], events=len(row["ev_stripe"] or []),
-                fallback=row["id"]),
-        })
-    return _DISCREPANCIES.validate_python(raw)
-
-
 def to_run(result: ReconResult, *, engagement: str | None = None, run_id: str | None = None,
            started_at: datetime | None = None, scope: dict | None = None,
            warnings: list[str] | None = None) -> ReconRun:
     """The boundary model of a run (verdict decided here)."""
     rid = run_id or new_id("rcn")
-    items = _discrepancies(result.discrepancies, rid)
-    counts: dict[str, int] = {}
-    for d in items:
-        counts[d.class_.value] = counts.get(d.class_.value, 0) + 1
-    verdict = decide_verdict(complete=result.complete, classes=[d.class_.value for d in items],
-                             needs_review=any(d.needs_review for d in items),
+    frame = with_ids(result.discrepancies, rid)
+    # decided and counted on the columns: models are built only for the rows shown
+    counts = {c: n for c, n in frame.group_by("class").len().sort("class").iter_rows()}
+    verdict = decide_verdict(complete=result.complete, classes=list(counts),
+                             needs_review=bool(frame["needs_review"].any()),
                              bridge=result.bridge)
+    items = DiscrepancyList(frame=frame)
     now = datetime.now(UTC)
     return ReconRun(
         id=rid, engagement=engagement, started_at=started_at or now, finished_at=now,
         verdict=verdict, incomplete_reasons=result.incomplete_reasons, scope=scope or {},
         counts=counts, compared=result.compared, bridge=result.bridge, discrepancies=items,
-        warnings=(warnings or []) + [f"bridge residual {b.residual} {b.currency.upper()}"
-                                     for b in result.bridge if b.residual],
+        warnings=(warnings or []) + [
+            f"bridge residual {b.residual} {b.label}" if b.computable
+            else f"bridge not computable ({b.label}): {b.reason}"
+            for b in result.bridge if b.residual or not b.computable],
     )

@@ -3,7 +3,8 @@
 Wires the sources to the engine: the Stripe snapshot (from `sync`), the user system (from
 `adapter`), the mapping. A user system that cannot be reached, or a snapshot whose sync did
 not finish, yields verdict INCOMPLETE with the reasons — never a partial report that looks
-complete.
+complete. So does an object type the Stripe server could not list (404, or 403 for a
+restricted key): one reason per such type, and the entities mirroring it are not compared.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tools.recon.models import ReconRun, Verdict
 from tools.recon.stripe_frames import entity_frames, object_frames
 from tools.recon.sync.connect import SnapshotSet
 from tools.recon.sync.store import Snapshot
+from tools.recon.sync.types import resolve_types
 
 __all__ = ["run_recon"]
 
@@ -39,6 +41,13 @@ def run_recon(
     checkpoint = snapshot.checkpoint()
     if not checkpoint.complete:
         reasons.append("the Stripe sync did not finish: run `fde recon sync` again to resume")
+    try:
+        scoped = set(resolve_types(types)) if types else None
+    except ValueError:  # not object types the sync knows: scope by the names as given
+        scoped = set(types or [])
+    unavailable = {t: r for t, r in checkpoint.unavailable().items()
+                   if scoped is None or t in scoped}
+    reasons += [f"Stripe {t} not compared: {r.describe()}" for t, r in sorted(unavailable.items())]
     try:
         local = user.load()
     except UserSystemUnreachable as exc:
@@ -59,14 +68,16 @@ def run_recon(
         if name in stripe and ids:  # rows a `where` filter leaves out: no counterpart expected
             stripe[name] = stripe[name].filter(~pl.col("stripe_id").is_in(ids))
     skipped = sorted(name for name, spec in mapping.entities.items()
-                     if name in stripe and spec.stripe_object not in checkpoint.types
-                     and stripe[name].is_empty())
+                     if name in stripe and (spec.stripe_object in unavailable or (
+                         spec.stripe_object not in checkpoint.types and stripe[name].is_empty())))
     for name in skipped:  # not in the snapshot: comparing would call every row an orphan
         del stripe[name]
         local.pop(name, None)
     warnings = [*(warnings or []), *notes, *(
         f"{name} not compared: Stripe {mapping.entities[name].stripe_object} objects are not "
-        "in the snapshot (no list endpoint synced)" for name in skipped)]
+        "in the snapshot (" + ("the server could not list them"
+                               if mapping.entities[name].stripe_object in unavailable
+                               else "no list endpoint synced") + ")" for name in skipped)]
     objects = object_frames(lambda t: source(t).filter(~pl.col("deleted")))
     partial = since is not None or bool(types)
     if partial:  # compare only what the partial sync saw, on both sides

@@ -6,14 +6,17 @@ room does not depend on the shared ORM models module.
 
 from __future__ import annotations
 
+import base64
+import io
 from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select
 from sqlalchemy.orm import Session
 
 from tools.recon.errors import RunNotFound
-from tools.recon.models import ReconRun
+from tools.recon.models import DiscrepancyList, ReconRun
 
 __all__ = ["applied_items", "list_runs", "load_run", "record_repair", "save_run"]
 
@@ -33,18 +36,43 @@ repairs = Table(
 )
 
 
+_ROWS = "discrepancy_rows"  # body key: the discrepancies as columnar rows (Parquet, base64)
+
+
+def _encode(frame: pl.DataFrame) -> str:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _decode(text: str) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(base64.b64decode(text)))
+
+
 def save_run(session: Session, run: ReconRun) -> None:
+    """Stores the run; its discrepancies stay columnar (one Parquet blob in the body), so a
+    run with tens of thousands of them is stored without a model per row."""
+    frame = run.discrepancies.frame
+    body = run.model_dump(mode="json", by_alias=True,
+                          exclude={"discrepancies"} if frame is not None else None)
+    if frame is not None:
+        body[_ROWS] = _encode(frame)
     session.execute(insert(runs).values(
         id=run.id, engagement=run.engagement, started_at=run.started_at,
         finished_at=run.finished_at, verdict=run.verdict.value, counts=run.counts,
-        body=run.model_dump(mode="json", by_alias=True)))
+        body=body))
 
 
 def load_run(session: Session, run_id: str) -> ReconRun:
     row = session.execute(select(runs.c.body).where(runs.c.id == run_id)).first()
     if row is None:
         raise RunNotFound(f"no reconciliation run {run_id!r}")
-    return ReconRun.model_validate(row[0])
+    body = dict(row[0])
+    rows = body.pop(_ROWS, None)
+    run = ReconRun.model_validate(body)
+    if rows is not None:
+        run.discrepancies = DiscrepancyList(frame=_decode(rows))
+    return run
 
 
 def list_runs(session: Session, *, engagement: str | None = None,

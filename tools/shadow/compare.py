@@ -16,7 +16,7 @@ from tools.shadow.models import Mismatch, Noise, StateDiff
 from tools.shadow.replay import Capture
 from tools.shadow.state import StateView
 
-__all__ = ["Diffs", "diff_runs", "object_of"]
+__all__ = ["Diffs", "diff_runs", "diff_under_fault", "object_of"]
 
 Key = tuple[Any, ...]
 
@@ -55,14 +55,27 @@ def object_of(key: str) -> str:
     return key.split("|", 1)[0].split("#", 1)[0]
 
 
+def _signature(key: Key) -> Key:
+    """What a noisy key says about every run: this field of this entity (any row), this
+    body path (any delivery), the status, or the rows of this entity."""
+    if key[0] == "status":
+        return ("status",)
+    if key[0] == "body":
+        return ("body", key[2])
+    if key[0] == "row":
+        return ("row", key[1])
+    return ("field", key[0], key[2])
+
+
 class Diffs:
     def __init__(self) -> None:
         self.http: list[Mismatch] = []
         self.state: list[StateDiff] = []
         self.noise = Noise()
+        self.noisy: set[Key] = set()  # signatures (`_signature`) of the primary's noise
 
 
-def diff_runs(corpus: Corpus, mapping: Mapping, first: Capture, candidate: Capture,
+def diff_runs(corpus: Corpus, mapping: Mapping | None, first: Capture, candidate: Capture,
               second: Capture) -> Diffs:
     out = Diffs()
     a, b, c = _http(first), _http(second), _http(candidate)
@@ -71,12 +84,36 @@ def diff_runs(corpus: Corpus, mapping: Mapping, first: Capture, candidate: Captu
     out.noise.primary_vs_primary = len(noisy)
     found = _differ(a, c) | _differ(sa, sc)
     out.noise.removed = len(found & noisy)
+    out.noisy = {_signature(k) for k in noisy}
     out.noise.fields = sorted({f"body:{k[2]}" if k[0] == "body" else
                                ("status" if k[0] == "status" else
                                 f"{k[0]}.{k[2]}" if k[0] != "row" else f"{k[1]}(row)")
                                for k in noisy})
+    _explain(out, corpus, first, candidate, found - noisy)
+    return out
+
+
+def diff_under_fault(corpus: Corpus, primary: Capture, candidate: Capture,
+                     noisy: set[Key]) -> Diffs:
+    """The candidate against the primary under the same fault (same plan): HTTP outcomes
+    and state, minus the noise the clean run measured (by field, not by row: a fault
+    moves rows and deliveries, the noisy fields stay noisy)."""
+    out = Diffs()
+    a, c = _http(primary), _http(candidate)
+    sa, sc = _rows(primary.state), _rows(candidate.state)
+    found = _differ(a, c) | _differ(sa, sc)
+    kept = {k for k in found if _signature(k) not in noisy}
+    out.noise.removed = len(found) - len(kept)
+    _explain(out, corpus, primary, candidate, kept)
+    return out
+
+
+def _explain(out: Diffs, corpus: Corpus, first: Capture, candidate: Capture,
+             found: set[Key]) -> None:
+    a, c = _http(first), _http(candidate)
+    sa, sc = _rows(first.state), _rows(candidate.state)
     first_attempts = candidate.first()
-    for key in sorted(found - noisy, key=repr):
+    for key in sorted(found, key=repr):
         if key[0] in ("status", "body"):
             pos = key[1]
             attempt = first_attempts.get(pos) or first.first()[pos]
@@ -98,4 +135,3 @@ def diff_runs(corpus: Corpus, mapping: Mapping, first: Capture, candidate: Captu
             if sa.get(("row", entity, row)) and sc.get(("row", entity, row)):
                 out.state.append(StateDiff(entity=entity, key=row, field=name,
                                            primary=sa.get(key), candidate=sc.get(key)))
-    return out

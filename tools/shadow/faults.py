@@ -1,23 +1,38 @@
-"""Fault injection: a corpus turned into a delivery plan the way Stripe (or the network)
-misbehaves. Seeded: the same corpus, fault and seed always give the same plan, so a
-failing cell replays exactly (`fde shadow run ... --fault F --seed N`).
+"""Fault injection: a corpus turned into a delivery plan the way Stripe delivers it when
+things go wrong. Seeded: the same corpus, fault and seed always give the same plan, so a
+failing cell replays exactly (`fde shadow run ... --only F --seed N`).
 
-    duplicate        a sample delivered twice, back to back (at-least-once delivery)
-    reorder          windows of `REORDER_WINDOW` events (seeded offset) delivered newest first
-                     (no ordering guarantee; reversal makes every in-window pair swap)
-    delay            a sample of events held back and delivered after all the others
-    retry_after_5xx  a sample's first attempt fails upstream (502, never reaches the handler);
-                     Stripe retries after the rest have been delivered
-    timeout          a sample's first attempt is processed but the answer comes too late;
-                     Stripe retries after the rest (a late duplicate)
+Delivery is modelled as Stripe does it, per event and independently: each delivery
+attempt of event *i* arrives at ``t_i + latency`` on the corpus's own clock (``t_i``: the
+event's ``created``, made monotone), and the plan is every attempt sorted by arrival. With
+no fault every latency is 0 and the plan is the corpus in order. Stripe promises no order,
+retries a failed attempt with back-off (minutes to hours) and may deliver an event more
+than once, so under these faults any event can arrive before any earlier one, including
+the last snapshot of an object ahead of an older one.
+
+    duplicate        a sample is delivered a second time, after a retry back-off
+    reorder          every event arrives after its own latency: a jitter (exponential, mean
+                     `JITTER_MEAN` s: events close in time swap) and, for `LATE_RATE` of
+                     them, a retry back-off (a first attempt that failed on the way): those
+                     arrive after events minutes to hours newer
+    delay            a sample is held back for a latency drawn between `BACKOFF` bounds
+    retry_after_5xx  a sample's first attempt fails upstream (502, never reaches the
+                     handler); Stripe's retry arrives after a back-off
+    timeout          a sample's first attempt is processed but its answer comes too late;
+                     Stripe's retry (a late duplicate) arrives after a back-off
     signature_skew   every delivery signed with a timestamp off by up to `MAX_SKEW` seconds
-                     (clock drift between Stripe and the handler, inside Stripe's 300 s
-                     tolerance)
-    api_version      a sample rendered in an older API version's shape (`versions.py`)
+                     (clock drift, inside Stripe's 300 s tolerance)
+    api_version      a sample rendered in the shape of the API version before the
+                     corpus's own (`versions.py`); a corpus older than every known change
+                     has no older shape and the fault leaves it as it is
+
+Back-offs are log-uniform between `BACKOFF` bounds (a minute to three hours: Stripe's first
+retries), so some retries land among the next few events and some far behind.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Literal, get_args
 
@@ -33,19 +48,22 @@ __all__ = ["FAULTS", "Delivery", "Fault", "check_faults", "plan_for"]
 Fault = Literal["duplicate", "reorder", "delay", "retry_after_5xx", "timeout",
                 "signature_skew", "api_version"]
 FAULTS: tuple[str, ...] = get_args(Fault)
-REORDER_WINDOW = 8
+JITTER_MEAN = 60.0
+LATE_RATE = 0.25
+BACKOFF = (60.0, 3 * 3600.0)
 MAX_SKEW = 240
 SAMPLE_RATE = 0.5
 
 
 class Delivery(BaseModel):
-    """One planned delivery of corpus event `index`."""
+    """One planned delivery attempt of corpus event `index`."""
 
     index: int
     skew: int = 0  # seconds added to the signature timestamp
     old_version: bool = False
-    upstream_5xx: bool = False  # first attempt answered 502 before reaching the handler
-    lose_answer: bool = False  # first attempt processed, answer lost (timeout)
+    upstream_5xx: bool = False  # answered 502 before reaching the handler
+    lose_answer: bool = False  # processed, but the answer is lost (timeout)
+    retried: bool = False  # the plan holds this attempt's retry: the replayer adds none
 
 
 def check_faults(names: list[str]) -> list[str]:
@@ -61,34 +79,60 @@ def _rng(corpus: Corpus, fault: str, seed: int) -> random.Random:
     return random.Random(f"{len(corpus.events)}:{fault}:{seed}")
 
 
-def plan_for(corpus: Corpus, fault: str | None, seed: int) -> list[Delivery]:
-    """The delivery plan; `fault=None` is the clean replay (corpus order, once each)."""
-    n = len(corpus.events)
-    plan = [Delivery(index=i) for i in range(n)]
-    if fault is None:
-        return plan
-    check_faults([fault])
-    rng = _rng(corpus, fault, seed)
+def _clock(corpus: Corpus) -> list[float]:
+    """Each event's time on the corpus clock, never going back (a corpus in file order)."""
+    out: list[float] = []
+    now = -math.inf
+    for event in corpus.events:
+        now = max(now, float(event.get("created") or 0))
+        out.append(now)
+    return out
+
+
+def _backoff(rng: random.Random) -> float:
+    low, high = BACKOFF
+    return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+
+def _sample(corpus: Corpus, rng: random.Random) -> set[int]:
     by_type: dict[str, list[int]] = {}
     for i, event in enumerate(corpus.events):
         by_type.setdefault(event["type"], []).append(i)
-    sample = sorted(i for _, idx in sorted(by_type.items())
-                    for i in rng.sample(idx, max(1, round(len(idx) * SAMPLE_RATE))))
-    if fault == "duplicate":
-        twice = set(sample)
-        return [d for i in range(n) for d in [plan[i]] * (2 if i in twice else 1)]
-    if fault == "reorder":
-        offset = rng.randrange(REORDER_WINDOW)
-        starts = [0, *range(offset or REORDER_WINDOW, n, REORDER_WINDOW)]
-        return [d for a, b in zip(starts, [*starts[1:], n], strict=True)
-                for d in reversed(plan[a:b])]
-    if fault == "delay":
-        held = set(sample)
-        return [d for d in plan if d.index not in held] + [plan[i] for i in sample]
-    if fault == "retry_after_5xx":
-        return [d.model_copy(update={"upstream_5xx": d.index in set(sample)}) for d in plan]
-    if fault == "timeout":
-        return [d.model_copy(update={"lose_answer": d.index in set(sample)}) for d in plan]
-    if fault == "signature_skew":
-        return [d.model_copy(update={"skew": rng.randint(-MAX_SKEW, MAX_SKEW)}) for d in plan]
-    return [d.model_copy(update={"old_version": d.index in set(sample)}) for d in plan]
+    return {i for _, idx in sorted(by_type.items())
+            for i in rng.sample(idx, max(1, round(len(idx) * SAMPLE_RATE)))}
+
+
+def plan_for(corpus: Corpus, fault: str | None, seed: int) -> list[Delivery]:
+    """The delivery plan; `fault=None` is the clean replay (corpus order, once each)."""
+    n = len(corpus.events)
+    if fault is None:
+        return [Delivery(index=i) for i in range(n)]
+    check_faults([fault])
+    rng = _rng(corpus, fault, seed)
+    sample = _sample(corpus, rng)
+    clock = _clock(corpus)
+    # (arrival time, order among equal times, delivery): originals keep corpus order on a
+    # tie; a later attempt of an event sorts after every original of the same instant.
+    timed: list[tuple[float, int, Delivery]] = []
+    for i in range(n):
+        t, hit = clock[i], i in sample
+        if fault == "reorder":
+            late = _backoff(rng) if rng.random() < LATE_RATE else 0.0
+            timed.append((t + rng.expovariate(1 / JITTER_MEAN) + late, i, Delivery(index=i)))
+        elif fault == "delay" and hit:
+            timed.append((t + _backoff(rng), n + i, Delivery(index=i)))
+        elif fault == "duplicate" and hit:
+            timed.append((t, i, Delivery(index=i)))
+            timed.append((t + _backoff(rng), n + i, Delivery(index=i)))
+        elif fault in ("retry_after_5xx", "timeout") and hit:
+            flag = "upstream_5xx" if fault == "retry_after_5xx" else "lose_answer"
+            timed.append((t, i, Delivery(index=i, retried=True, **{flag: True})))
+            timed.append((t + _backoff(rng), n + i, Delivery(index=i)))
+        elif fault == "signature_skew":
+            timed.append((t, i, Delivery(index=i, skew=rng.randint(-MAX_SKEW, MAX_SKEW))))
+        elif fault == "api_version" and hit:
+            timed.append((t, i, Delivery(index=i, old_version=True)))
+        else:
+            timed.append((t, i, Delivery(index=i)))
+    timed.sort(key=lambda x: (x[0], x[1]))
+    return [d for _, _, d in timed]

@@ -129,8 +129,9 @@ def _empty_fields(truth: Truth, state: StateView, mapping: Mapping) -> list[tupl
 
 def evaluate(corpus: Corpus, truth: Truth, capture: Capture, plan_types: dict[int, str],
              mapping: Mapping | None = None) -> list[Violation]:
-    """Every invariant on one capture; `plan_types` maps plan positions to event types;
-    without a `mapping` the field invariant is not checked."""
+    """Every invariant on one capture; `plan_types` maps plan positions to event types.
+    The invariants past `acknowledged` are written for the canonical model (entitlements
+    read through a mapping): without a `mapping` only `acknowledged` is checked."""
     seen = _Seen(corpus, capture)
     out: list[Violation] = []
 
@@ -143,15 +144,19 @@ def evaluate(corpus: Corpus, truth: Truth, capture: Capture, plan_types: dict[in
                              event_id=event["id"] if event else None,
                              amount_minor=amount, currency=currency))
 
-    acknowledged = capture.acknowledged()
+    # Per event, not per delivery: a planned retry acknowledges its failed first attempt.
+    acknowledged = {a.event_id for a in capture.attempts if a.note is None and
+                    a.status is not None and 200 <= a.status < 300}
+    reported: set[str] = set()
     for a in capture.first().values():
-        if not acknowledged.get(a.position):
+        if a.event_id not in acknowledged and a.event_id not in reported:
+            reported.add(a.event_id)
             event = corpus.events[a.index]
             out.append(Violation(invariant="acknowledged", source=a.event_id,
                                  event_type=plan_types[a.position], event_id=a.event_id,
                                  detail=f"{event['type']} never got a 2xx "
                                         f"(last: {a.status or 'timeout'})"))
-    if not capture.state:
+    if not capture.state or mapping is None:
         return out
     active = _active(capture.state, truth.policy.entitlement_entity)
     for source, features in active.items():
@@ -188,9 +193,8 @@ def evaluate(corpus: Corpus, truth: Truth, capture: Capture, plan_types: dict[in
                 value is not None and value != final["status"]:
             add("status_follows_stripe", key, f"{key} is {value!r} locally, "
                 f"{final['status']!r} in Stripe")
-    if mapping is not None:
-        for key, name in _empty_fields(truth, capture.state, mapping):
-            add("fields_follow_stripe", key, f"{key} {name} is empty locally, set in Stripe")
+    for key, name in _empty_fields(truth, capture.state, mapping):
+        add("fields_follow_stripe", key, f"{key} {name} is empty locally, set in Stripe")
     for name, source, event_id in capture.probes:
         event = next((e for e in corpus.events if e["id"] == event_id), None)
         amount, currency = _money(truth, source)

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -38,10 +38,10 @@ from tools.shadow.faults import Delivery
 from tools.shadow.lanes import split_lanes
 from tools.shadow.sources import StateSource
 from tools.shadow.state import StateView
-from tools.shadow.versions import render_old
+from tools.shadow.versions import OldShape
 
 __all__ = ["DEFAULT_LANES", "DRAIN_SECONDS", "MAX_ATTEMPTS", "STRIPE_TIMEOUT", "Attempt",
-           "Capture", "Progress", "Target", "TargetUnreachable", "replay"]
+           "BudgetSpent", "Capture", "Observer", "Target", "TargetUnreachable", "replay"]
 
 MAX_ATTEMPTS = 3
 # Stripe publishes no number; third-party tables put its wait between 10 and 30 s. The
@@ -49,6 +49,7 @@ MAX_ATTEMPTS = 3
 STRIPE_TIMEOUT = 10.0
 DEFAULT_LANES = 8
 DRAIN_SECONDS = 60.0  # how long a timed-out request may keep running before the state read
+CONNECT_PAUSES = (0.2, 0.5, 1.0, 2.0)  # then a refused connection means unreachable
 Event = dict[str, Any]
 AfterDelivery = Callable[[Event, "Capture"], None]
 
@@ -74,7 +75,20 @@ class Target(BaseModel):
             self.user = self.state.user
 
 
-Progress = Callable[[str, int, "Attempt"], None]  # (target name, lane, attempt)
+class Observer(Protocol):
+    """Told what a replay is doing (the CLI's progress bars)."""
+
+    def started(self, target: str, lanes: list[int]) -> None:
+        """A replay into `target` begins; `lanes` holds each lane's number of events."""
+
+    def delivered(self, target: str, lane: int, attempt: Attempt) -> None:
+        """One delivery attempt finished (or was recorded as not sent)."""
+
+
+class BudgetSpent(Exception):
+    def __init__(self, target: str, seconds: float) -> None:
+        super().__init__(f"{target}: wall-time budget of {seconds:.0f} s spent")
+        self.target, self.seconds = target, seconds
 
 
 class Attempt(BaseModel):
@@ -135,11 +149,12 @@ def replay(
     target: Target, corpus: Corpus, plan: list[Delivery], *,
     http: httpx.Client | None = None, after_delivery: AfterDelivery | None = None,
     read: bool = True, reset: bool = True, lanes: int = DEFAULT_LANES,
-    progress: Progress | None = None, budget: float | None = None,
+    observer: Observer | None = None, budget: float | None = None,
 ) -> Capture:
     """Reset the target's state, deliver `plan` in `lanes` concurrent lanes (related events
-    in order), read the state it left. Attempts are recorded in the order they were sent;
-    `budget` (seconds) stops sending new deliveries once spent."""
+    in order), read the state it left. Attempts are recorded in the order they were sent.
+    `budget` (seconds) stops sending once spent: `BudgetSpent` after the requests in flight
+    have settled."""
     if reset and target.state is not None:
         target.state.reset()
     # The client waits for late answers; Stripe's timeout is applied to the wait below.
@@ -147,6 +162,7 @@ def replay(
     capture = Capture(target=target.name)
     secret = target.secret.get_secret_value()
     bodies: dict[tuple[int, bool], tuple[Event, str]] = {}
+    old_shape = OldShape(corpus)
     sent = itertools.count()
     stop = threading.Event()
     started = time.perf_counter()
@@ -165,16 +181,31 @@ def replay(
         if key not in bodies:
             event = corpus.events[d.index]
             if d.old_version:
-                event, _ = render_old(event)
+                event, _ = old_shape(event)
             bodies[key] = (event, json.dumps(event, indent=2))
         return bodies[key]
 
     def post(body: str, header: str) -> tuple[httpx.Response, float]:
-        response = client.post(target.url, content=body.encode(), timeout=DRAIN_SECONDS,
-                               headers={"Content-Type": "application/json; charset=utf-8",
-                                        "Stripe-Signature": header,
-                                        "User-Agent": "fde-shadow/1"})
-        return response, time.perf_counter()
+        # A refused connection is retried a few times before the app counts as unreachable
+        # (a loaded machine's full accept queue); a connection dropped mid-request (a stale
+        # keep-alive the server just closed) is sent again once on a fresh one.
+        pauses = list(CONNECT_PAUSES)
+        resent = False
+        while True:
+            try:
+                response = client.post(
+                    target.url, content=body.encode(), timeout=DRAIN_SECONDS,
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             "Stripe-Signature": header, "User-Agent": "fde-shadow/1"})
+                return response, time.perf_counter()
+            except httpx.ConnectError:
+                if not pauses:
+                    raise
+                time.sleep(pauses.pop(0))
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                if resent:
+                    raise
+                resent = True
 
     def deliver(lane: int, positions: list[int]) -> list[tuple[int, Attempt]]:
         out: list[tuple[int, Attempt]] = []
@@ -185,9 +216,8 @@ def replay(
             record = Attempt(position=pos, index=d.index, event_id=event["id"],
                              event_type=event["type"], attempt=attempt, status=None)
             if deadline is not None and time.perf_counter() > deadline:
-                record.note = "not sent (wall-time budget spent)"
-                out.append((next(sent), record))
-                continue
+                stop.set()
+                break
             if d.upstream_5xx and attempt == 1:
                 record.status, record.note = 502, "upstream 502"
             else:
@@ -201,6 +231,8 @@ def replay(
                     late.append((record, future, sent_at))
                 except httpx.TimeoutException:
                     record.note = "timeout"
+                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                    record.note = f"connection dropped ({exc.__class__.__name__})"
                 except httpx.TransportError as exc:
                     stop.set()
                     raise TargetUnreachable(target.name, f"{target.url} unreachable: "
@@ -210,12 +242,15 @@ def replay(
                 if _ok(record) and after_delivery is not None:  # a lost answer was applied
                     after_delivery(event, capture)
             out.append((next(sent), record))
-            if progress is not None:
-                progress(target.name, lane, record)
-            if not (_ok(record) and record.note is None) and attempt < MAX_ATTEMPTS:
+            if observer is not None:
+                observer.delivered(target.name, lane, record)
+            retry = not (_ok(record) and record.note is None) and attempt < MAX_ATTEMPTS
+            if retry and not (attempt == 1 and d.retried):  # a planned retry is in the plan
                 queue.append((pos, d, attempt + 1))  # Stripe retries after a back-off
         return out
 
+    if observer is not None:
+        observer.started(target.name, [len(lane) for lane in split])
     try:
         if len(split) == 1:
             records = deliver(0, split[0])
@@ -224,6 +259,8 @@ def replay(
                 records = [r for lane in lanes_pool.map(deliver, range(len(split)), split)
                            for r in lane]
         _settle(late)
+        if stop.is_set():
+            raise BudgetSpent(target.name, budget or 0.0)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         if http is None:

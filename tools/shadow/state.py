@@ -155,23 +155,37 @@ def _plain(value: Any) -> Any:
 
 def read_tables(engine: Engine, tables: list[str] | None = None) -> StateView:
     """Every table of the database (or `tables`), as it is. Numeric surrogate primary keys
-    are dropped; a table's natural key is its non-numeric primary key or, failing that,
-    its first unique constraint."""
+    are dropped, and a foreign key to one is replaced by the identity of the row it points
+    at (insertion order, and so the numbers, differ between correct runs). A table's
+    natural key is its non-numeric primary key or, failing that, its first unique
+    constraint."""
     meta = MetaData()
     view: StateView = {}
+    identities: dict[str, dict[Any, str]] = {}  # table -> surrogate pk -> row identity
     with engine.connect() as conn:
         meta.reflect(conn, only=tables)
-        for table in meta.sorted_tables:
+        for table in meta.sorted_tables:  # parents first: their identities are known
             pk = list(table.primary_key.columns)
-            surrogate = {c.name for c in pk if isinstance(c.type, Integer)} if len(pk) == 1 \
-                else set()
-            key = [c.name for c in pk if c.name not in surrogate]
+            surrogate = pk[0].name if len(pk) == 1 and isinstance(pk[0].type, Integer) \
+                else None
+            refs = {fk.parent.name: fk.column.table.name for fk in table.foreign_keys
+                    if fk.column.table.name in identities}
+            key = [c.name for c in pk if c.name != surrogate]
             if not key:
-                unique = [u for u in table.constraints
+                unique = [list(u.columns) for u in table.constraints
                           if u.__class__.__name__ == "UniqueConstraint"]
-                unique += [i for i in table.indexes if i.unique]
-                key = [c.name for c in unique[0].columns] if unique else []
-            rows = [{k: _plain(v) for k, v in row._mapping.items() if k not in surrogate}
-                    for row in conn.execute(select(table))]
+                unique += [list(i.columns) for i in table.indexes if i.unique]
+                key = [c.name for c in unique[0]] if unique else []
+            rows, numbers = [], []
+            for record in conn.execute(select(table)):
+                row = {k: _plain(v) for k, v in record._mapping.items() if k != surrogate}
+                for column, parent in refs.items():
+                    if row.get(column) is not None:
+                        row[column] = identities[parent].get(row[column], row[column])
+                rows.append(row)
+                numbers.append(record._mapping[surrogate] if surrogate else None)
+            if surrogate:
+                identities[table.name] = {n: row_identity(r, key)
+                                          for n, r in zip(numbers, rows, strict=True)}
             _add_rows(view, table.name, rows, key)
     return view

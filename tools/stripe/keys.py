@@ -3,6 +3,11 @@ show it without showing it.
 
 Everything here is offline: a key is judged by its shape before any request is made, so a
 live key handed to a test engagement is refused before it can touch Stripe.
+
+Length is not judged here: Stripe's own keys carry 24 to ~100 characters after the prefix,
+but a Stripe-compatible server (stripe-mock takes ``sk_test_123``) may accept shorter ones,
+and only the server can say. A short key is marked (`KeyInfo.short`); `fde engagement add`
+refuses it only when it is not allowed to ask the server (``--no-verify``).
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ _PREFIXES: dict[str, tuple[KeyKind, KeyMode]] = {
 _KNOWN_OTHER = ("pk_test_", "pk_live_", "whsec_", "sk_", "rk_", "pk_")
 
 BODY_MIN = 16
-"""Shortest body (after the prefix) we accept; real keys carry 24 to ~100 characters."""
+"""A body (after the prefix) shorter than this is not one of Stripe's own keys (they carry 24
+to ~100 characters): a truncated copy, or a key of a server that is not Stripe."""
 KEY_MAX = 255
 _BODY = re.compile(r"[A-Za-z0-9]+")
 
@@ -57,6 +63,11 @@ class KeyInfo(BaseModel):
     mode: KeyMode
     prefix: str
     redacted: str
+    short: bool = False  # shorter than any key Stripe issues: truncated, or not Stripe's
+
+    def short_note(self) -> str:
+        return (f"the key {self.redacted} is shorter than any key Stripe issues; if it is "
+                "not a Stripe-compatible server's own short key, it was cut when copied")
 
 
 def _secret(key: str | SecretStr) -> str:
@@ -122,11 +133,9 @@ def parse_key(key: str | SecretStr) -> KeyInfo:
             hint=_HINT,
         )
     body = raw[len(prefix) :]
-    if len(body) < BODY_MIN:
-        raise StripeKeyError(
-            f"the Stripe API key {shown} is too short ({len(raw)} characters); it looks truncated",
-            hint=_HINT,
-        )
+    if not body:
+        raise StripeKeyError(f"the Stripe API key {shown} has nothing after its prefix",
+                             hint=_HINT)
     if len(raw) > KEY_MAX:
         raise StripeKeyError(
             f"the Stripe API key {shown} is too long ({len(raw)} characters)", hint=_HINT
@@ -137,7 +146,8 @@ def parse_key(key: str | SecretStr) -> KeyInfo:
             hint=_HINT,
         )
     kind, mode = _PREFIXES[prefix]
-    return KeyInfo(kind=kind, mode=mode, prefix=prefix, redacted=shown)
+    return KeyInfo(kind=kind, mode=mode, prefix=prefix, redacted=shown,
+                   short=len(body) < BODY_MIN)
 
 
 def check_mode(info: KeyInfo, expected: KeyMode) -> None:

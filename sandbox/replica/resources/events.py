@@ -1,4 +1,5 @@
-"""``GET /v1/events`` (``type`` with ``*`` wildcards, ``types[]``, ``created``) and
+"""``GET /v1/events`` (``type`` with ``*`` wildcards, ``types[]``, ``created``,
+``delivery_success``: false = some endpoint has not acknowledged it, true = all have) and
 ``GET /v1/events/{id}``. Events are written by the engine (`Ctx.emit`), never by clients."""
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def list_events(ctx: Ctx, params: Params) -> Obj:
         query.types = [kind]
     elif types:
         query.types = [str(t) for t in types]
+    success = params.get("delivery_success")
+    if success is not None:
+        if str(success) not in ("true", "false"):
+            raise ApiError(400, "Invalid boolean: " + str(success), param="delivery_success")
+        query.delivered = str(success) == "true"
     page = ctx.engine.store.list(ctx.account, query, table="events")
     if page.cursor_missing:
         raise resource_missing("event", query.starting_after or query.ending_before,

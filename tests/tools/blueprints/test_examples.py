@@ -103,7 +103,7 @@ def test_checkout(replica, ctx, db, converge) -> None:
     with db.engine.begin() as conn:  # someone edits the engagement config behind our back
         body = json.loads(conn.execute(text(
             "SELECT body FROM blueprint_settings WHERE key LIKE '%JP-jpy'")).scalar_one())
-        body["payment_method_types"] = ["card"]
+        body["payment_method_types"] = ["card", "link"]
         conn.execute(text("UPDATE blueprint_settings SET body = :b WHERE key LIKE '%JP-jpy'"),
                      {"b": json.dumps(body)})
     assert changes(make_plan(loaded, ctx)) == [

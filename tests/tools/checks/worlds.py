@@ -35,7 +35,10 @@ def manifest(directory: Path) -> dict[str, Any]:
     return json.loads((directory / MANIFEST).read_text())
 
 
-def context(directory: Path) -> CheckContext:
+def context(directory: Path, *, export: bool = False) -> CheckContext:
+    """The world as a real account shows it: objects, events with their pending_webhooks,
+    the company DB through the mapping (its processed-event log included); `export` adds
+    the replica's attempt log as if the user had imported a Dashboard export."""
     info = load_info(directory)
     assert info is not None
     conn = sqlite3.connect(directory / REPLICA_DB)
@@ -63,14 +66,17 @@ def context(directory: Path) -> CheckContext:
         local = load_local(user)
     finally:
         user.engine.dispose()
+    available = {"stripe", "events", "pending", "local", "processed"} | (
+        {"export"} if export else set())
     return CheckContext(now=info.now, profile=Profile(expected_livemode=False), objects=objects,
-                        events=events, deliveries=deliveries, local=local)
+                        events=events, deliveries=deliveries if export else [], local=local,
+                        available=frozenset(available))
 
 
 @cache
-def _cached(directory: str) -> CheckContext:
-    return context(Path(directory))
+def _cached(directory: str, export: bool) -> CheckContext:
+    return context(Path(directory), export=export)
 
 
-def cached_context(directory: Path) -> CheckContext:
-    return _cached(str(directory))
+def cached_context(directory: Path, *, export: bool = False) -> CheckContext:
+    return _cached(str(directory), export)

@@ -57,10 +57,14 @@ MAPPING = Mapping.model_validate({
 _TYPES = {"int": pl.Int64, "money": pl.Int64, "timestamp": pl.Int64, "bool": pl.Boolean}
 
 
-def _schema(entity: str, side: str) -> dict[str, Any]:
-    spec = MAPPING.entities[entity]
-    schema: dict[str, Any] = {"stripe_id": pl.String, "account": pl.String,
-                              "livemode": pl.Boolean}
+def _schema(entity: str, side: str, mapping: Mapping = MAPPING) -> dict[str, Any]:
+    spec = mapping.entities[entity]
+    schema: dict[str, Any] = {"stripe_id": pl.String}
+    # the adapter reads account and livemode only when the mapping names their columns
+    if side == "stripe" or spec.account:
+        schema["account"] = pl.String
+    if side == "stripe" or spec.livemode:
+        schema["livemode"] = pl.Boolean
     if side == "stripe":
         schema |= {"created": pl.Int64, "deleted": pl.Boolean}
     else:
@@ -72,15 +76,16 @@ def _schema(entity: str, side: str) -> dict[str, Any]:
     return schema
 
 
-def frame(entity: str, side: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema = _schema(entity, side)
+def frame(entity: str, side: str, rows: list[dict[str, Any]],
+          mapping: Mapping = MAPPING) -> pl.DataFrame:
+    schema = _schema(entity, side, mapping)
     full = []
     for i, row in enumerate(rows):
         base: dict[str, Any] = {"livemode": False, "account": None}
         if side == "stripe":
             base |= {"created": 1_700_000_000 + i, "deleted": False}
         else:
-            base["local_key"] = f"{MAPPING.entities[entity].table}:{i + 1}"
+            base["local_key"] = f"{mapping.entities[entity].table}:{i + 1}"
         full.append({k: {**base, **row}.get(k) for k in schema})
     return pl.DataFrame(full, schema=schema, orient="row")
 
@@ -101,16 +106,17 @@ def objects(**frames: list[dict[str, Any]]) -> dict[str, pl.DataFrame]:
 
 
 def run_engine(stripe: dict[str, list[dict[str, Any]]], local: dict[str, list[dict[str, Any]]],
-               objs: dict[str, pl.DataFrame] | None = None, **options: Any) -> ReconRun:
-    s = {e: frame(e, "stripe", rows) for e, rows in stripe.items()}
-    lo = {e: frame(e, "local", rows) for e, rows in local.items()}
+               objs: dict[str, pl.DataFrame] | None = None, *, mapping: Mapping = MAPPING,
+               **options: Any) -> ReconRun:
+    s = {e: frame(e, "stripe", rows, mapping) for e, rows in stripe.items()}
+    lo = {e: frame(e, "local", rows, mapping) for e, rows in local.items()}
     for e in s:
-        lo.setdefault(e, frame(e, "local", []))
+        lo.setdefault(e, frame(e, "local", [], mapping))
     for e in lo:
-        if MAPPING.entities[e].stripe_object and MAPPING.entities[e].key and e not in s:
-            s[e] = frame(e, "stripe", [])
+        if mapping.entities[e].stripe_object and mapping.entities[e].key and e not in s:
+            s[e] = frame(e, "stripe", [], mapping)
     opts = ReconOptions(expected_livemode=False, **options)
-    return to_run(reconcile(ReconInput(mapping=MAPPING, stripe=s, objects=objs or objects(),
+    return to_run(reconcile(ReconInput(mapping=mapping, stripe=s, objects=objs or objects(),
                                        local=lo), opts))
 
 

@@ -86,7 +86,10 @@ def serve_handler(tmp_path_factory: pytest.TempPathFactory, mapping: Mapping) ->
         with running_handler(config, clock=(lambda: FIXED) if fixed_clock else clock) as h:
             user = open_user_system(dsn, mapping)
             try:
-                yield Target(name=name, url=h.webhook_url, secret=SecretStr(SECRET), user=user)
+                # The sample handler is never slow by design: a generous wait keeps a loaded
+                # test machine from turning its answers into timeouts.
+                yield Target(name=name, url=h.webhook_url, secret=SecretStr(SECRET), user=user,
+                             timeout=60)
             finally:
                 user.engine.dispose()
 

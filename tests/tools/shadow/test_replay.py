@@ -75,7 +75,8 @@ def test_correct_handler_keeps_every_invariant_under_every_fault(corpus, mapping
         report = run_webhook_replay(corpus, primary, candidate, mapping,
                                     ReplayOptions(faults=list(FAULTS), seed=5))
     assert report.verdict is Verdict.PASS
-    assert len(report.fault_matrix) == len(FAULTS) * len(MATRIX_INVARIANTS)
+    # each invariant, and the candidate against the primary under the same fault
+    assert len(report.fault_matrix) == len(FAULTS) * (len(MATRIX_INVARIANTS) + 1)
     assert all(c.primary == "holds" and c.candidate == "holds" for c in report.fault_matrix)
 
 
@@ -106,4 +107,6 @@ def test_each_fault_breaks_an_invariant_for_a_buggy_handler(handler, faults, ind
         if induced:
             assert any(c.fault_induced for c in broken), (fault, broken)
         if handler.get("bugs") == "FM-05":  # the empty links, nothing else
-            assert {c.invariant for c in broken} == {"fields_follow_stripe"}, broken
+            # (and, under the same fault, a state that differs from the primary's)
+            assert {c.invariant for c in broken} == {"fields_follow_stripe",
+                                                     "state_matches_primary"}, broken

@@ -86,3 +86,17 @@ def test_cli_bad_target_names_the_problem(corpus_path, monkeypatch) -> None:
         "--candidate-state", "sqlite:///y.db", "--mapping", "m.yaml"])
     assert result.exit_code != 0
     assert isinstance(result.exception, Exception) and "NAME=URL" in str(result.exception)
+
+
+def test_cli_run_reads_the_declared_invariants_file(corpus_path, monkeypatch, tmp_path) -> None:
+    """`--invariants FILE` reaches the engine: a bad file is named before any delivery."""
+    monkeypatch.setenv("FDE_SHADOW_WEBHOOK_SECRET", "whsec_x")
+    bad = tmp_path / "inv.yaml"
+    bad.write_text("invariants:\n  - id: x\n    object: charge\n")
+    result = CliRunner().invoke(app, [
+        "shadow", "run", "--corpus", str(corpus_path), "--invariants", str(bad),
+        "--primary", "http://127.0.0.1:9/a", "--primary-state", f"sqlite:///{tmp_path}/a.db",
+        "--candidate", "http://127.0.0.1:9/b", "--candidate-state", f"sqlite:///{tmp_path}/b.db",
+        "--only", "clean", "--no-progress"])
+    assert result.exit_code != 0
+    assert "inv.yaml" in str(result.exception) and "entity" in str(result.exception)

@@ -52,7 +52,9 @@ def test_expectations_cover_every_handler_switch() -> None:
 
 def _bent_event_types(corpus, bug: str, tmp_path) -> set[str]:
     """Event types whose handling the switch changed, over the plans the run delivers."""
-    from tools.shadow.versions import render_old
+    from tools.shadow.versions import OldShape
+
+    render_old = OldShape(corpus)
 
     types: set[str] = set()
     for fault in [None, *FAULTS]:

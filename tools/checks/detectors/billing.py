@@ -45,7 +45,7 @@ def incomplete_access(ctx: CheckContext, c: Check) -> Iterator[Finding]:
 def dunning_access(ctx: CheckContext, c: Check) -> Iterator[Finding]:
     for sub, rows in _active_access(ctx, {"unpaid", "canceled"}):
         local = ctx.row("subscription", sub["id"])
-        if local is None or local.get("status") != sub["status"]:
+        if not ctx.same("subscription", "status", local, sub["status"]):
             continue  # the end state never reached the app: a delivery problem, not policy
         reason = path(sub, "cancellation_details.reason")
         yield c.finding(sub["id"], [sub["id"], sub.get("latest_invoice"),
@@ -62,13 +62,14 @@ _PORTAL_FIELDS = (("quantity", "items.data[0].quantity"), ("price", "items.data[
 @check("billing.portal_events_handled", "FM-33", "Subscription changes made outside the app "
        "not synced", severity="high", products=("Billing", "Invoicing"),
        patterns=("customer-portal-sync",), discrepancy_class="STALE_STATE",
-       needs=frozenset({"stripe", "events", "deliveries", "local"}),
+       needs=frozenset({"stripe", "events", "local"}),
+       needs_any=frozenset({"pending", "processed", "export"}),
        fix="Resync the subscriptions from the API (items, quantity, cancel_at_period_end).",
        systemic_fix="""Apply every field of customer.subscription.updated (or re-fetch), not
        just the status; treat Stripe as the source of truth for billing state.""")
 def portal_changes(ctx: CheckContext, c: Check) -> Iterator[Finding]:
     for row, sub in ctx.iter_local_with_stripe("subscription", "subscription"):
-        if row.get("status") != sub.get("status"):
+        if not ctx.same("subscription", "status", row, sub.get("status")):
             continue
         differing = [name for name, p in _PORTAL_FIELDS
                      if name in row and row.get(name) != path(sub, p)

@@ -13,22 +13,34 @@ from tools.checks.model import Check, Finding
        severity="high", products=("Checkout", "LPM"),
        patterns=("checkout-per-country-async-methods", "checkout-fulfil-from-webhooks"),
        discrepancy_class="UNAPPLIED_PAYMENT",
-       needs=frozenset({"stripe", "events", "deliveries", "local"}),
+       needs=frozenset({"stripe", "events", "local"}),
+       needs_any=frozenset({"pending", "processed", "export"}),
        fix="Fulfil the paid orders (and mark the failed ones) from the sessions' final state.",
        systemic_fix="""Handle checkout.session.async_payment_succeeded and
        async_payment_failed; completed with payment_status=unpaid never fulfils.""")
 def async_ignored(ctx: CheckContext, c: Check) -> Iterator[Finding]:
+    """The async outcome reached the app and changed nothing: the handler's log says it
+    ignored it, or (no log) the order's payment_status still differs from the session's."""
     for row, session in ctx.iter_local_with_stripe("order", "checkout.session"):
-        status = row.get("order_status")
-        for etype, stuck in (("checkout.session.async_payment_succeeded", "paid"),
-                             ("checkout.session.async_payment_failed", "payment_failed")):
-            evs = [e for e in ctx.events_for(session["id"], [etype]) if ctx.delivered(e["id"])]
-            if evs and status == "awaiting_payment" and stuck != status:
+        for etype in ("checkout.session.async_payment_succeeded",
+                      "checkout.session.async_payment_failed"):
+            evs = [e for e in ctx.events_for(session["id"], [etype])
+                   if ctx.delivery.reached_app(e)]
+            if not evs:
+                continue
+            outcome = ctx.delivery.outcome(evs[-1]["id"])
+            stale = ("payment_status" in row and not ctx.same(
+                "order", "payment_status", row, session.get("payment_status")))
+            if outcome == "ignored" or (outcome is None and stale):
                 yield c.finding(session["id"], [session["id"], evs[-1]["id"],
                                                 row.get("local_key")],
-                                f"order {session['id']} is still awaiting payment locally "
-                                f"although {etype} was delivered ({evs[-1]['id']}).",
-                                details={"event_type": etype})
+                                f"order {session['id']}: {etype} reached the app "
+                                f"({evs[-1]['id']}) and "
+                                f"{'its log says it was ignored' if outcome else 'changed nothing'}"
+                                "; the order still waits for its payment.",
+                                details={"event_type": etype,
+                                         "sources": ctx.delivery.label(
+                                             "processed_log", "events_api", "export")})
                 break
 
 

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from tools.checks.context import CheckContext
 from tools.checks.declare import check
 from tools.checks.model import Check, Finding
+from tools.stripe.payment_methods import methods_where
 
-VOUCHERS = frozenset({"oxxo", "boleto", "konbini"})
+VOUCHERS = methods_where(family="voucher")
 
 
 def _intent_of(ctx: CheckContext, ent: dict) -> dict | None:
@@ -55,7 +56,8 @@ def fulfilled_early(ctx: CheckContext, c: Check) -> Iterator[Finding]:
 @check("lpm.voucher_expiry_handled", "FM-17", "Expired voucher left pending",
        severity="high", products=("LPM", "Checkout", "Payments"),
        patterns=("vouchers-oxxo-boleto-konbini",), discrepancy_class="STALE_STATE",
-       needs=frozenset({"stripe", "events", "deliveries", "local"}),
+       needs=frozenset({"stripe", "events", "local"}),
+       needs_any=frozenset({"pending", "processed", "export"}),
        fix="Cancel the orders and payments whose voucher expired; release their stock.",
        systemic_fix="""Handle payment_intent.payment_failed / canceled and
        checkout.session.async_payment_failed / expired for vouchers; sweep orders past the
@@ -69,22 +71,30 @@ def voucher_expired(ctx: CheckContext, c: Check) -> Iterator[Finding]:
         failures = [e for e in ctx.events_for(pi["id"], ["payment_intent.payment_failed",
                                                          "payment_intent.canceled"])
                     if ctx.delivered(e["id"])]
-        if failures and row.get("status") in ("requires_action", "processing",
-                                              "requires_confirmation"):
+        # the row's status, through the mapping's words, still short of Stripe's final one
+        if (failures and not ctx.same("payment", "status", row, pi.get("status"))
+                and ctx.delivery.outcome(failures[-1]["id"]) in ("ignored", None)):
             yield c.finding(pi["id"], [pi["id"], failures[-1]["id"], row.get("local_key")],
                             f"voucher payment {pi['id']} expired/failed in Stripe "
-                            f"({pi.get('status')}) but is {row.get('status')!r} locally.")
+                            f"({pi.get('status')}) but is {row.get('status')!r} locally.",
+                            details={"sources": _SOURCES(ctx)})
     for row, session in ctx.iter_local_with_stripe("order", "checkout.session"):
         if not VOUCHERS & set(session.get("payment_method_types") or []):
             continue
-        # async_payment_failed is checkout.async_payment_events' (FM-14) to report
+        # async_payment_failed is checkout.async_payment_events' (FM-14) to report; the
+        # order's own status words are the company's, so the handler's log decides
         ends = [e for e in ctx.events_for(session["id"], ["checkout.session.expired"])
                 if ctx.delivered(e["id"])]
-        if ends and row.get("order_status") in ("pending", "awaiting_payment"):
+        if ends and ctx.delivery.outcome(ends[-1]["id"]) == "ignored":
             yield c.finding(session["id"], [session["id"], ends[-1]["id"],
                                             row.get("local_key")],
-                            f"voucher order {session['id']} ended ({ends[-1]['type']}) but is "
-                            f"{row.get('order_status')!r} locally.")
+                            f"voucher order {session['id']} ended ({ends[-1]['type']}) and the "
+                            "app's log says it ignored the event: the order is still open "
+                            "locally.", details={"sources": _SOURCES(ctx)})
+
+
+def _SOURCES(ctx: CheckContext) -> str:  # noqa: N802 - reads like the constant it stands for
+    return ctx.delivery.label("processed_log", "events_api", "export")
 
 
 @check("lpm.cash_balance_reconciliation", "FM-16", "Underpaid bank transfer unlocked an "
@@ -98,7 +108,7 @@ def cash_balance(ctx: CheckContext, c: Check) -> Iterator[Finding]:
     funded = {r.get("customer") for r in ctx.rows("cash_balance_transaction")
               if r.get("type") == "funded"}
     for row, inv in ctx.iter_local_with_stripe("invoice", "invoice"):
-        if (inv.get("status") == "open" and row.get("status") == "paid"
+        if (inv.get("status") == "open" and ctx.same("invoice", "status", row, "paid")
                 and inv.get("customer") in funded):
             yield c.finding(inv["id"], [inv["id"], inv.get("customer"), row.get("local_key")],
                             f"invoice {inv['id']} is open in Stripe "

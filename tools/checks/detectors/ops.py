@@ -43,16 +43,18 @@ def mode_mixup(ctx: CheckContext, c: Check) -> Iterator[Finding]:
 @check("ops.backfill_checkpoints", "FM-25", "Objects never loaded locally (backfill died)",
        severity="high", products=("Billing", "Payments"),
        patterns=("backfill-rate-limits",), discrepancy_class="MISSING_LOCAL",
-       needs=frozenset({"stripe", "events", "deliveries", "local"}),
+       needs=frozenset({"stripe", "events", "local"}),
+       needs_any=frozenset({"processed", "export", "pending"}),
        fix="Resume the backfill from a cursor (fde recon sync + repair plan for MISSING_LOCAL).",
        systemic_fix="""Backfills checkpoint their cursor, use a client-side rate limiter and
        retry 429/lock_timeout with backoff.""")
 def backfill_gap(ctx: CheckContext, c: Check) -> Iterator[Finding]:
-    """Objects that existed before the handler went live (its first delivery attempt), that no
-    webhook ever tried to deliver, and that have no local row: only the backfill could have
-    loaded them. A customer that is the remote twin of a linked customer (same user_id or
-    email) is a search-then-create duplicate (FM-26), not a backfill gap."""
-    go_live = min((d.at for d in ctx.deliveries), default=None)
+    """Objects that existed before the handler went live (the first event its processed-event
+    log, or an attempt export, shows), that no webhook ever tried to deliver, and that have
+    no local row: only the backfill could have loaded them. A customer that is the remote
+    twin of a linked customer (same user_id or email) is a search-then-create duplicate
+    (FM-26), not a backfill gap."""
+    go_live = ctx.delivery.go_live
     if go_live is None:
         return
     linked = _linked_customer_keys(ctx)
@@ -67,7 +69,7 @@ def backfill_gap(ctx: CheckContext, c: Check) -> Iterator[Finding]:
                 continue
             if ctx.row(entity, obj["id"]) is not None:
                 continue
-            if any(ctx.attempts(e["id"]) for e in ctx.events_for(obj["id"])):
+            if any(_tried(ctx, e) for e in ctx.events_for(obj["id"])):
                 continue  # a webhook was tried: a delivery problem, not the backfill
             if otype == "customer" and (obj["id"] in twins or _customer_keys(obj) & linked):
                 continue  # a second customer for the same user: FM-26, not the backfill
@@ -80,7 +82,17 @@ def backfill_gap(ctx: CheckContext, c: Check) -> Iterator[Finding]:
                             f"live ({go_live}; from {first} to {cutoff}) were never delivered "
                             "by a webhook and are missing locally: the backfill stopped early.",
                             details={"missing": len(missing), "go_live": go_live,
-                                     "first": first, "cutoff": cutoff})
+                                     "first": first, "cutoff": cutoff,
+                                     "sources": ctx.delivery.label("processed_log",
+                                                                   "events_api", "export")})
+
+
+def _tried(ctx: CheckContext, ev: dict) -> bool:
+    """A webhook tried this event: the handler logged it, an export shows an attempt, or it
+    is still unacknowledged (pending_webhooks 0 before go-live only says no endpoint
+    existed yet)."""
+    return bool(ctx.delivery.logged(ev["id"]) or ctx.delivery.exported(ev["id"])
+                or ctx.delivery.unacknowledged(ev))
 
 
 def _customer_keys(cus: dict) -> set[tuple]:

@@ -44,7 +44,8 @@ def double_charge(ctx: CheckContext, c: Check) -> Iterator[Finding]:
        is only final on succeeded.""")
 def refund_failed(ctx: CheckContext, c: Check) -> Iterator[Finding]:
     for row, refund in ctx.iter_local_with_stripe("refund", "refund"):
-        if refund.get("status") == "failed" and row.get("status") in ("succeeded", "pending"):
+        if refund.get("status") == "failed" and ctx.words(
+                "refund", "status", row.get("status")) & {"succeeded", "pending"}:
             yield c.finding(refund["id"], [refund["id"], refund.get("charge"),
                                            row.get("local_key")],
                             f"refund {refund['id']} failed in Stripe "
@@ -55,7 +56,8 @@ def refund_failed(ctx: CheckContext, c: Check) -> Iterator[Finding]:
 @check("payments.dispute_events_handled", "FM-32", "Dispute not reflected locally",
        severity="high", products=("Payments", "Billing", "Connect"),
        patterns=("disputes-handling",), discrepancy_class="REVERSED_AFTER_APPLICATION",
-       needs=frozenset({"stripe", "events", "deliveries", "local"}),
+       needs=frozenset({"stripe", "events", "local"}),
+       needs_any=frozenset({"pending", "processed", "export"}),
        fix="""Record the dispute, book the withdrawal, review the disputed purchase's access
        and answer before evidence_details.due_by.""",
        systemic_fix="""Handle charge.dispute.* (created, updated, funds_withdrawn, closed) and
@@ -66,7 +68,7 @@ def dispute_missing(ctx: CheckContext, c: Check) -> Iterator[Finding]:
         if not delivered:
             continue  # never reached the app: a delivery gap, reported elsewhere
         row = ctx.row("dispute", dispute["id"])
-        if row is None or row.get("status") != dispute.get("status"):
+        if not ctx.same("dispute", "status", row, dispute.get("status")):
             local = "no dispute row" if row is None else f"status {row.get('status')!r}"
             yield c.finding(dispute["id"], [dispute["id"], dispute.get("charge"),
                                             delivered[-1]["id"]],

@@ -37,7 +37,10 @@ def render_html(run: ReconRun) -> str:
               for k, v in sorted(run.counts.items())]
     parts.append("</table><h2>Bridge (net collected)</h2>")
     for b in run.bridge:
-        parts.append(f"<h3>{_e(b.currency.upper())}</h3><table>"
+        if not b.computable:
+            parts.append(f"<h3>{_e(b.label)}</h3><p><b>not computable</b>: {_e(b.reason)}</p>")
+            continue
+        parts.append(f"<h3>{_e(b.label)}</h3><table>"
                      "<tr><th>line</th><th>count</th><th>amount</th></tr>")
         rows = [("Stripe gross", "", b.stripe_gross), ("Stripe refunds", "", b.stripe_refunds),
                 ("Stripe total", "", b.stripe_total)]

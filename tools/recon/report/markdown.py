@@ -46,7 +46,10 @@ def render_markdown(run: ReconRun) -> str:
         out.append(f"- warning: {warning}")
     out += ["", "## Bridge (net collected: payments − refunds)", ""]
     for b in run.bridge:
-        out += [f"### {b.currency.upper()}", "", "| line | count | amount |", "|---|---:|---:|",
+        if not b.computable:
+            out += [f"### {b.label}", "", f"**not computable**: {b.reason}", ""]
+            continue
+        out += [f"### {b.label}", "", "| line | count | amount |", "|---|---:|---:|",
                 f"| Stripe gross | | {fmt_amount(b.stripe_gross, b.currency)} |",
                 f"| Stripe refunds | | {fmt_amount(b.stripe_refunds, b.currency)} |",
                 f"| **Stripe total (net)** | | {fmt_amount(b.stripe_total, b.currency)} |"]

@@ -13,6 +13,10 @@ carry themselves. Between full passes, payouts that arrived through events have 
 transactions fetched yet: `fetch_new_parents` lists just those. (New cash-balance
 transactions come through the events API like any object.)
 
+A parent the server answers 404 for is skipped when the parent itself is gone (deleted since
+the snapshot saw it); when the parent is still there, the list under it is what the server
+lacks, and the type is unavailable (`availability`).
+
 A spec with ``fetch`` names a function that gets the whole parent and may make several calls
 (meter event summaries per metered subscription: `meter_usage.py`).
 """
@@ -27,6 +31,8 @@ from typing import Any
 
 import polars as pl
 
+from core.errors import StripeError
+from tools.recon.sync.availability import TypeUnavailable, judge
 from tools.recon.sync.full import VERSION_SCALE, Lister
 from tools.recon.sync.meter_usage import fetch_meter_usage
 from tools.recon.sync.store import LIST, Slice, Snapshot, TypeState
@@ -71,7 +77,15 @@ def stripe_now(gateway: Lister, watermark: int) -> int:
 
 def _fetch(gateway: Lister, snap: Snapshot, spec: ListSpec, parent: str, data: str, *,
            version: int, gen: int, account: str | None) -> int:
-    children = _list(gateway, spec, parent, data, watermark=version)
+    try:
+        children = _list(gateway, spec, parent, data, watermark=version)
+    except StripeError as exc:
+        reason = judge(gateway, spec, exc, account=account, parent=parent)
+        if reason is not None:
+            raise TypeUnavailable(spec.object_type, reason) from None
+        if exc.http_status == 404:  # the parent was deleted since: nothing under it
+            return 0
+        raise
     for obj in children:
         obj["_account"] = account
         if spec.parent_field:

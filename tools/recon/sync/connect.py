@@ -16,7 +16,7 @@ import polars as pl
 from core.errors import StripeRequestError
 from tools.recon.sync.full import Lister
 from tools.recon.sync.runner import SyncReport, run_sync
-from tools.recon.sync.store import SNAPSHOT_SCHEMA, Checkpoint, Snapshot
+from tools.recon.sync.store import SNAPSHOT_SCHEMA, Checkpoint, Snapshot, TypeState
 
 __all__ = ["SnapshotSet", "account_snapshot", "connected_accounts", "sync_connected"]
 
@@ -63,12 +63,20 @@ class SnapshotSet:
         """The platform's checkpoint; complete only when every account's sync is too."""
         cp = self.platform.checkpoint()
         cp.complete = all(s.checkpoint().complete for s in self._all())
+        for snap in self.accounts.values():  # a type missing on an account is missing too
+            for otype, reason in snap.checkpoint().unavailable().items():
+                state = cp.types.setdefault(otype, TypeState())
+                state.unavailable = state.unavailable or reason
         return cp
 
     def frame(self, object_type: str, *, include_deleted: bool = False) -> pl.DataFrame:
         frames = [s.frame(object_type, include_deleted=include_deleted) for s in self._all()]
         frames = [f for f in frames if f.height]
         return pl.concat(frames) if frames else pl.DataFrame(schema=SNAPSHOT_SCHEMA)
+
+    def types(self) -> list[str]:
+        """Object types any of the snapshots holds."""
+        return sorted({t for s in self._all() for t in s.types()})
 
     def synced_types(self) -> set[str]:
         """Object types a full sync completed (in the platform snapshot)."""

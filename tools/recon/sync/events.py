@@ -5,6 +5,14 @@ page is stored as event rows and as object rows (``data.object``, versioned by t
 ``created``), then the cursor moves to the page's newest event. Stripe keeps events for 30
 days: a cursor older than that (or one Stripe no longer knows) means changes were lost, and
 the caller re-syncs the affected types in full.
+
+Not every Stripe-compatible server takes ``ending_before`` (localstripe answers 400). Then,
+and from then on for that snapshot (``EventsCursor.paging``), events are asked for with what
+every such server takes: ``created[gte]`` the cursor's second (an overlap: events of that
+second may already be stored) walked with ``starting_after``; ids already in the snapshot
+are dropped, the rest are put oldest first whatever order the server lists in, and applied
+page by page as above. If the server rejects that too, `EventsGap` sends the caller to a
+full re-sync, with a warning saying why.
 """
 
 from __future__ import annotations
@@ -14,7 +22,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import StripeRequestError
+import polars as pl
+
+from core.errors import StripeError, StripeRequestError
 from tools.recon.sync.full import VERSION_SCALE, Lister
 from tools.recon.sync.store import EVENT, EventsCursor, Snapshot
 
@@ -25,21 +35,39 @@ PAGE = 100
 
 
 class EventsGap(Exception):
-    """The cursor is older than the events retention window (or unknown to Stripe)."""
+    """Events after the cursor cannot be replayed: older than the retention window, unknown
+    to Stripe, or the server takes no parameter that asks for them."""
 
 
 def newest_event(gateway: Lister) -> EventsCursor:
-    """The newest event (one call); ``available=False`` when there is no events API."""
+    """The newest event; ``available=False`` when there is no events API (or the key may not
+    read it)."""
     try:
         page = gateway.get("/v1/events", {"limit": 1})
-    except StripeRequestError as exc:
-        if exc.http_status in (404, 400):
+    except StripeError as exc:
+        if exc.http_status in (400, 403, 404):
             return EventsCursor(available=False)
         raise
     data = page.get("data") or []
     if not data:
         return EventsCursor(available=True)
-    return EventsCursor(id=data[0]["id"], created=int(data[0]["created"]), available=True)
+    newest = data[0]
+    # Stripe lists newest first; a server that lists oldest first (localstripe) has events
+    # of later seconds, and its newest is the last of them in its own order
+    try:
+        later = gateway.get("/v1/events", {"limit": 1,
+                                           "created": {"gt": int(newest["created"])}})
+    except StripeRequestError as exc:
+        if exc.http_status != 400:
+            raise
+        later = {}  # the server cannot be asked: its first event is taken as Stripe's
+    if not later.get("data"):
+        return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True)
+    for event in gateway.list_all("/v1/events", {"created": {"gt": int(newest["created"])}}):
+        if int(event["created"]) >= int(newest["created"]):
+            newest = event
+    return EventsCursor(id=newest["id"], created=int(newest["created"]), available=True,
+                        order="oldest_first")
 
 
 def check_gap(cursor: EventsCursor, newest: EventsCursor) -> str | None:
@@ -54,9 +82,9 @@ def check_gap(cursor: EventsCursor, newest: EventsCursor) -> str | None:
     return None
 
 
-def _apply_page(snap: Snapshot, page: list[dict[str, Any]], types: set[str], seq: int) -> int:
-    """Store one page (newest first). Returns the next sequence number."""
-    ordered = list(reversed(page))  # oldest first: later events get higher versions
+def _apply(snap: Snapshot, ordered: list[dict[str, Any]], types: set[str], seq: int) -> int:
+    """Store events given oldest first (later ones get higher versions). Returns the next
+    sequence number."""
     versions = []
     by_type: dict[str, tuple[list[dict[str, Any]], list[int]]] = defaultdict(lambda: ([], []))
     for event in ordered:
@@ -79,6 +107,84 @@ def _apply_page(snap: Snapshot, page: list[dict[str, Any]], types: set[str], seq
     return seq
 
 
+class _Applier:
+    """Stores pages of events (oldest first) and moves the cursor after each."""
+
+    def __init__(self, snap: Snapshot, types: set[str], progress: Callable[[int], None]):
+        self.snap, self.types, self.progress = snap, types, progress
+        self.seq = self.stored = 0
+
+    def commit(self, ordered: list[dict[str, Any]]) -> None:
+        if not ordered:
+            return
+        self.seq = _apply(self.snap, ordered, self.types, self.seq)
+        with self.snap.editing() as cp:
+            cp.events.id = ordered[-1]["id"]
+            cp.events.created = int(ordered[-1]["created"])
+        self.stored += len(ordered)
+        self.progress(len(ordered))
+
+
+def _by_ending_before(gateway: Lister, cursor: EventsCursor, applier: _Applier,
+                      stop: threading.Event) -> None:
+    page: list[dict[str, Any]] = []
+    try:
+        for event in gateway.list_all("/v1/events", {"ending_before": cursor.id}):
+            page.append(event)
+            if len(page) == PAGE:
+                applier.commit(list(reversed(page)))  # a page is newest first
+                page.clear()
+                if stop.is_set():
+                    return
+    except StripeRequestError as exc:
+        if exc.http_status == 404:
+            raise EventsGap(f"Stripe no longer knows the events cursor {cursor.id}") from None
+        raise
+    applier.commit(list(reversed(page)))
+
+
+def _oldest_first(events: list[dict[str, Any]], *, forward: bool) -> list[dict[str, Any]]:
+    """Events in the order they happened: ``forward`` when the server listed them so (see
+    `_by_created`); same-second events keep the order that implies."""
+    listed = events if forward else list(reversed(events))
+    return sorted(listed, key=lambda e: int(e["created"]))  # stable
+
+
+def _known_ids(snap: Snapshot, since: int) -> set[str]:
+    stored = snap.frame("event", include_deleted=True)
+    return set(stored.filter(pl.col("created") >= since)["id"].to_list())
+
+
+def _by_created(gateway: Lister, snap: Snapshot, cursor: EventsCursor, applier: _Applier,
+                stop: threading.Event) -> None:
+    since = cursor.created or 0
+    known = _known_ids(snap, since)
+    listed: list[dict[str, Any]] = []
+    forward: bool | None = None  # what this listing shows: the first change of second
+    for event in gateway.list_all("/v1/events", {"created": {"gte": since}}):
+        if forward is None and listed and int(event["created"]) != int(listed[-1]["created"]):
+            forward = int(event["created"]) > int(listed[-1]["created"])
+        listed.append(event)
+    if forward is None:  # one second only: what an earlier listing proved, else Stripe's order
+        forward = cursor.order == "oldest_first"
+    elif cursor.order is None:
+        with snap.editing() as cp:
+            cp.events.order = "oldest_first" if forward else "newest_first"
+    ids = [e["id"] for e in listed]
+    if cursor.id in ids:  # only what came after the cursor: the side its order says
+        at = ids.index(cursor.id)
+        listed = listed[at + 1:] if forward else listed[:at]
+    fresh: dict[str, dict[str, Any]] = {}
+    for event in listed:
+        if event["id"] not in known and event["id"] != cursor.id:
+            fresh.setdefault(event["id"], event)
+    ordered = _oldest_first(list(fresh.values()), forward=forward)
+    for start in range(0, len(ordered), PAGE):
+        applier.commit(ordered[start:start + PAGE])
+        if stop.is_set():
+            return
+
+
 def sync_events(
     gateway: Lister, snap: Snapshot, *, types: set[str], stop: threading.Event,
     progress: Callable[[int], None],
@@ -87,33 +193,27 @@ def sync_events(
     cursor = snap.checkpoint().events
     if cursor.id is None:
         return 0
-    params: dict[str, Any] = {"ending_before": cursor.id}
-    page: list[dict[str, Any]] = []
-    stored = 0
-    seq = 0
-
-    def commit() -> None:
-        nonlocal seq, stored
-        if not page:
-            return
-        seq = _apply_page(snap, page, types, seq)
-        with snap.editing() as cp:
-            cp.events.id = page[0]["id"]
-            cp.events.created = int(page[0]["created"])
-        stored += len(page)
-        progress(len(page))
-        page.clear()
-
+    applier = _Applier(snap, types, progress)
+    if cursor.paging == "ending_before":
+        try:
+            _by_ending_before(gateway, cursor, applier, stop)
+            return applier.stored
+        except StripeRequestError as exc:
+            if exc.http_status != 400:
+                raise
+            refused = str(exc)
+        with snap.editing() as cp:  # this server will not take it next time either
+            cp.events.paging = "created"
+            cursor = cp.events  # pages stored before the refusal moved it
+    else:
+        refused = None
     try:
-        for event in gateway.list_all("/v1/events", params):
-            page.append(event)
-            if len(page) == PAGE:
-                commit()
-                if stop.is_set():
-                    return stored
+        _by_created(gateway, snap, cursor, applier, stop)
     except StripeRequestError as exc:
-        if exc.http_status == 404:
-            raise EventsGap(f"Stripe no longer knows the events cursor {cursor.id}") from None
-        raise
-    commit()
-    return stored
+        if exc.http_status != 400:
+            raise
+        refusals = [f"ending_before ({refused})"] if refused else []
+        refusals.append(f"created[gte] ({exc})")
+        raise EventsGap(f"the server refused {' and '.join(refusals)} on /v1/events, so "
+                        "changes since the last sync cannot be replayed") from None
+    return applier.stored

@@ -1,13 +1,18 @@
 """Full sync of one object type: list endpoints, limit 100, `created` windows walked as
-parallel slices, each slice resumable from its own `starting_after` cursor."""
+parallel slices, each slice resumable from its own `starting_after` cursor.
+
+A server that refuses the ``created`` filter on a list (localstripe answers 400 on most) is
+asked again without it, and the window is applied here to what it lists.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from core.errors import StripeRequestError
 from tools.recon.sync.store import LIST, Slice, Snapshot, TypeState
 from tools.recon.sync.types import ListSpec
 
@@ -42,6 +47,28 @@ def plan_slices(*, since: int | None, lower: int | None, upper: int, count: int)
     return [Slice(gte=bounds[i], lt=bounds[i + 1]) for i in range(count)]
 
 
+def _listing(gateway: Lister, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The list, windowed by the server or, when it refuses ``created``, by us."""
+    window = params.get("created")
+    listed = iter(gateway.list_all(path, params))
+    try:
+        first = next(listed, None)
+    except StripeRequestError as exc:
+        if exc.http_status != 400 or window is None:
+            raise
+        unfiltered = {k: v for k, v in params.items() if k != "created"}
+        gte, lt = window.get("gte"), window.get("lt")
+        for obj in gateway.list_all(path, unfiltered):
+            created = obj.get("created")
+            if created is None or ((gte is None or created >= gte)
+                                   and (lt is None or created < lt)):
+                yield obj
+        return
+    if first is not None:
+        yield first
+        yield from listed
+
+
 def _run_slice(
     gateway: Lister, snap: Snapshot, spec: ListSpec, index: int, *, gen: int, version: int,
     account: str | None, stop: threading.Event, progress: Callable[[int], None],
@@ -72,7 +99,7 @@ def _run_slice(
         progress(len(buffer))
         buffer.clear()
 
-    for obj in gateway.list_all(spec.path, params):
+    for obj in _listing(gateway, spec.path, params):
         buffer.append(obj)
         if len(buffer) >= FLUSH_EVERY:
             flush(False)

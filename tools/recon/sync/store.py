@@ -21,10 +21,12 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, Field
+
+from tools.recon.sync.availability import Unavailable
 
 __all__ = ["Checkpoint", "EventsCursor", "Slice", "Snapshot", "TypeState", "SNAPSHOT_SCHEMA"]
 
@@ -54,10 +56,19 @@ class TypeState(BaseModel):
     completed_generation: int = 0
     pending_full: bool = False  # a full re-sync was ordered (retention gap) and not finished
     objects: int = 0
+    # the server could not list this type on the last try (404, or 403 for a restricted key):
+    # not complete, retried on every sync, and stated by whatever reads the snapshot
+    unavailable: Unavailable | None = None
 
     @property
     def complete(self) -> bool:
-        return bool(self.completed_generation) and not self.running and not self.pending_full
+        return (bool(self.completed_generation) and not self.running and not self.pending_full
+                and self.unavailable is None)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to do in this sync: listed in full, or recorded as unavailable."""
+        return self.complete or (self.unavailable is not None and not self.running)
 
     def begin(self, version: int) -> bool:
         """Start a new listing generation stamped `version`, unless one is running (it is
@@ -75,7 +86,13 @@ class TypeState(BaseModel):
 class EventsCursor(BaseModel):
     id: str | None = None
     created: int | None = None
-    available: bool = True  # false when the Stripe side has no events API (localstripe)
+    available: bool = True  # false when the Stripe side has no events API
+    # how events after the cursor are asked for: Stripe's ``ending_before``, or (on a server
+    # that rejects it) ``created[gte]`` with overlap and dedupe by id (`events.py`)
+    paging: Literal["ending_before", "created"] = "ending_before"
+    # the order the server lists events in, once a listing showed it (None: not yet seen,
+    # Stripe's newest first is assumed)
+    order: Literal["newest_first", "oldest_first"] | None = None
 
 
 class Checkpoint(BaseModel):
@@ -83,7 +100,11 @@ class Checkpoint(BaseModel):
     events: EventsCursor = Field(default_factory=EventsCursor)
     last_sync_started: int | None = None
     last_sync_completed: int | None = None
-    complete: bool = False
+    complete: bool = False  # the last sync finished (unavailable types are settled too)
+
+    def unavailable(self) -> dict[str, Unavailable]:
+        """Object type → why the server could not list it."""
+        return {t: s.unavailable for t, s in self.types.items() if s.unavailable is not None}
 
 
 def _type_dir(name: str) -> str:
