@@ -74,13 +74,19 @@ def edit(design_id: str,
 
 
 @app.command("approve")
-def approve(design_id: str) -> None:
+def approve(design_id: str,
+            accept_open_questions: Annotated[bool, typer.Option(
+                "--accept-open-questions",
+                help="approve although questions are open; recorded in the audit log")] = False,
+            ) -> None:
     """Approve a draft: records the approver; the design is then frozen."""
     with context.database().session() as session:
-        stored = store.approve(session, design_id, actor=wiring.actor())
+        stored = store.approve(session, design_id, actor=wiring.actor(),
+                               accept_open_questions=accept_open_questions)
     say(f"design {stored.id} approved by {stored.approved_by}")
     if stored.draft.open_questions:
-        say(f"[yellow]{len(stored.draft.open_questions)} open question(s) were still listed[/]")
+        say(f"[yellow]{len(stored.draft.open_questions)} open question(s) accepted as open "
+            "(recorded)[/]")
 
 
 @app.command("list")

@@ -17,6 +17,7 @@ from core.errors import FdeError
 from core.redact import redact_secrets
 from core.storage import schema_revision
 from tools.stripe.gateway import StripeGateway
+from tools.stripe.verify import verify_key
 
 
 class Check(BaseModel):
@@ -55,11 +56,16 @@ def _stripe(engagement: str | None) -> tuple[Check, Check]:
         # Building the gateway parses the key and checks its mode, without any request.
         built.append(wiring.gateway(engagement))
         info = built[0].key_info
-        return f"{info.kind} key, {info.mode} mode, matches the engagement"
+        short = " (shorter than Stripe's own keys)" if info.short else ""
+        return f"{info.kind} key{short}, {info.mode} mode, matches the engagement"
 
     def reachable() -> str:
-        account = built[0].account()
-        return f"{account.api_base} answers as {account.id}"
+        # a server without GET /v1/account (an emulator), or a restricted key without that
+        # permission, is still reachable: verify_key says which read accepted the key
+        verified = verify_key(built[0])
+        if verified.account is not None:
+            return f"{verified.account.api_base} answers as {verified.account.id}"
+        return f"{built[0].config.api_base} {verified.describe()}"
 
     mode = _run("stripe key", key_mode)
     if not mode.ok:

@@ -2,20 +2,27 @@
 
 A planner gathers evidence through a `ToolRunner` (which records every call, so the graph
 knows exactly what the tools said) and writes a `Diagnosis` from those calls only.
+
+Planners are stateless: one instance serves every run of a process (API workers, autopilot
+engagements, eval cases) at once. Whatever a run accumulates — the model conversation — is
+handed in from the graph's state (`messages`) and handed back as new turns for the graph to
+add (`Gathered`), so it is checkpointed with the run and a resumed run continues it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from langchain_core.messages import AnyMessage
 from pydantic import BaseModel
 
 from agents.models import Diagnosis, TicketFacts
 from core.errors import ConfigError
 from tools.registry import ToolCall
 
-__all__ = ["Emit", "LLMConfig", "Planner", "ToolRunner", "select_planner"]
+__all__ = ["Emit", "Gathered", "LLMConfig", "Planner", "ToolRunner", "select_planner"]
 
 Emit = Callable[[str, dict[str, Any]], None]
 """Progress callback: ("token" | "tool_call" | "tool_result" | "note", payload)."""
@@ -25,14 +32,24 @@ class ToolRunner(Protocol):
     def __call__(self, name: str, args: dict[str, Any] | str | None) -> ToolCall: ...
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """One gathering step: the conversation turns to add to the run's state, and whether
+    gathering is over (a model that called tools gets another step)."""
+
+    messages: list[AnyMessage] = field(default_factory=list)
+    done: bool = True
+
+
 class Planner(Protocol):
     name: str
 
-    def gather(self, *, ticket: str, facts: TicketFacts, category: str, run: ToolRunner,
-               emit: Emit) -> None: ...
+    def gather(self, *, ticket: str, facts: TicketFacts, category: str,
+               messages: Sequence[AnyMessage], run: ToolRunner, emit: Emit) -> Gathered: ...
 
     def diagnose(self, *, ticket: str, facts: TicketFacts, category: str,
-                 calls: list[ToolCall], run: ToolRunner, emit: Emit) -> Diagnosis: ...
+                 calls: list[ToolCall], messages: Sequence[AnyMessage], run: ToolRunner,
+                 emit: Emit) -> Diagnosis: ...
 
 
 class LLMConfig(BaseModel):

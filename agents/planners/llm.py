@@ -4,19 +4,32 @@ calling and token streaming.
 Only read tools are offered while gathering; the ticket and every tool output travel as
 quoted data (JSON inside a tool message or a <ticket> block), never as instructions. The
 final answer is a JSON `Diagnosis`; anything that does not parse becomes "cannot prove".
+
+Each `gather` call is one model step over the run's conversation (the graph's `messages`,
+checkpointed after every step), so concurrent runs share nothing and a run resumed after
+its process died continues from its last step instead of asking the model again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    ToolMessage,
+    convert_to_openai_messages,
+)
+
 from agents.models import Diagnosis, TicketFacts
-from agents.planners.base import Emit, LLMConfig, ToolRunner
+from agents.planners.base import Emit, Gathered, LLMConfig, ToolRunner
 from agents.planners.streaming import stream_completion
 from core.errors import ConfigError
 from core.redact import redact, redact_value
-from tools.registry import ToolCall, default_registry, render_for_model
+from tools.registry import ToolCall, _repair_json, default_registry, render_for_model
 
 __all__ = ["SYSTEM_PROMPT", "LLMPlanner"]
 
@@ -39,7 +52,32 @@ def quote_ticket(ticket: str) -> str:
     return f"<ticket>\n{body}\n</ticket>"
 
 
+def _first_turn(ticket: str, facts: TicketFacts) -> HumanMessage:
+    return HumanMessage(content="Diagnose this support ticket.\n" + quote_ticket(ticket)
+                        + "\nFacts extracted by rules: "
+                        + json.dumps(redact_value(facts.model_dump())))
+
+
+def _wire(messages: Sequence[AnyMessage]) -> list[dict[str, Any]]:
+    """OpenAI wire messages: the system prompt (never stored in a run) and the run's turns."""
+    return [{"role": "system", "content": SYSTEM_PROMPT}, *convert_to_openai_messages(
+        list(messages))]
+
+
+def _tool_calls(calls: list[dict[str, str]], step: int) -> list[dict[str, Any]]:
+    """The model's calls as message tool calls; unparseable arguments are kept raw."""
+    out = []
+    for i, c in enumerate(calls):
+        args = _repair_json(c["arguments"]) if c["arguments"].strip() else {}
+        out.append({"name": c["name"], "id": c["id"] or f"call_{step}_{i}",
+                    "args": args if args is not None else {"_raw": c["arguments"]}})
+    return out
+
+
 class LLMPlanner:
+    """Stateless: the conversation is the run's (`messages` in the graph state); this
+    object holds only the endpoint's configuration and client, shared by every run."""
+
     name = "llm"
 
     def __init__(self, config: LLMConfig, *, http_client: Any = None) -> None:
@@ -48,16 +86,15 @@ class LLMPlanner:
         self.config = config
         self._client = OpenAI(api_key=config.api_key, base_url=config.base_url,
                               timeout=config.timeout, max_retries=0, http_client=http_client)
-        self._messages: list[dict[str, Any]] = []
 
     def classify(self, ticket: str) -> str:
         return "unknown"  # the model states the category in its answer
 
-    def _complete(self, messages: list[dict[str, Any]], emit: Emit, *, tools: bool) -> Any:
+    def _complete(self, messages: Sequence[AnyMessage], emit: Emit, *, tools: bool) -> Any:
         """One streamed completion → (text, tool_calls)."""
         import openai
 
-        kwargs: dict[str, Any] = {"model": self.config.model, "messages": messages}
+        kwargs: dict[str, Any] = {"model": self.config.model, "messages": _wire(messages)}
         if tools:
             kwargs["tools"] = default_registry().openai_tools(tiers=("read",))
         try:
@@ -72,41 +109,42 @@ class LLMPlanner:
                               hint="check OPENAI_API_KEY and FDE_MODEL") from None
         return text, calls
 
-    def gather(self, *, ticket: str, facts: TicketFacts, category: str, run: ToolRunner,
-               emit: Emit) -> None:
-        self._messages = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": "Diagnose this support ticket.\n" + quote_ticket(ticket)
-             + "\nFacts extracted by rules: "
-             + json.dumps(redact_value(facts.model_dump()))},
-        ]
-        for step in range(self.config.max_steps):
-            text, calls = self._complete(self._messages, emit, tools=True)
-            if not calls:
-                self._messages.append({"role": "assistant", "content": text})
-                return
-            self._messages.append({"role": "assistant", "content": text or None, "tool_calls": [
-                {"id": c["id"] or f"call_{step}_{i}", "type": "function",
-                 "function": {"name": c["name"], "arguments": c["arguments"]}}
-                for i, c in enumerate(calls)]})
-            for i, c in enumerate(calls):
-                result = run(c["name"], c["arguments"])
-                content = redact(render_for_model(result))
-                self._messages.append({"role": "tool", "tool_call_id": c["id"] or
-                                       f"call_{step}_{i}", "content": content})
-        emit("note", {"text": f"step budget of {self.config.max_steps} reached"})
-        self._messages.append({"role": "user", "content": (
-            f"Step budget reached ({self.config.max_steps} steps): no more tools. Answer now "
-            "from the evidence you have.")})
+    def gather(self, *, ticket: str, facts: TicketFacts, category: str,
+               messages: Sequence[AnyMessage], run: ToolRunner, emit: Emit) -> Gathered:
+        """One model step: a round of tool calls (not done), or the final answer (done).
+        The step budget is counted from the conversation itself."""
+        new: list[AnyMessage] = [] if messages else [_first_turn(ticket, facts)]
+        convo = [*messages, *new]
+        step = sum(1 for m in convo if isinstance(m, AIMessage) and m.tool_calls)
+        if step >= self.config.max_steps:
+            emit("note", {"text": f"step budget of {self.config.max_steps} reached"})
+            new.append(HumanMessage(content=(
+                f"Step budget reached ({self.config.max_steps} steps): no more tools. Answer "
+                "now with the final JSON, from the evidence you have.")))
+            text, _ = self._complete([*convo, new[-1]], emit, tools=False)
+            return Gathered([*new, AIMessage(content=text or "")], done=True)
+        text, calls = self._complete(convo, emit, tools=True)
+        if not calls:
+            if text.strip():
+                return Gathered([*new, AIMessage(content=text)], done=True)
+            new += [AIMessage(content=""), HumanMessage(content="Give the final JSON answer.")]
+            text, _ = self._complete([*convo, *new[-2:]], emit, tools=False)
+            return Gathered([*new, AIMessage(content=text or "")], done=True)
+        asked = AIMessage(content=text or "", tool_calls=_tool_calls(calls, step))
+        results: list[AnyMessage] = []
+        for raw, call in zip(calls, asked.tool_calls, strict=True):
+            result = run(raw["name"], raw["arguments"])
+            results.append(ToolMessage(content=redact(render_for_model(result)),
+                                       tool_call_id=call["id"], name=raw["name"]))
+        return Gathered([*new, asked, *results], done=False)
 
     def diagnose(self, *, ticket: str, facts: TicketFacts, category: str,
-                 calls: list[ToolCall], run: ToolRunner, emit: Emit) -> Diagnosis:
-        last = self._messages[-1] if self._messages else {}
-        text = last.get("content") if last.get("role") == "assistant" else None
-        if not text:
-            self._messages.append({"role": "user", "content": "Give the final JSON answer."})
-            text, _ = self._complete(self._messages, emit, tools=False)
-        return _parse(text or "", category)
+                 calls: list[ToolCall], messages: Sequence[AnyMessage], run: ToolRunner,
+                 emit: Emit) -> Diagnosis:
+        """The model's last answer (gathering always ends with one), parsed."""
+        last = messages[-1] if messages else None
+        text = last.content if isinstance(last, AIMessage) and not last.tool_calls else ""
+        return _parse(text if isinstance(text, str) else json.dumps(text), category)
 
 
 def _parse(text: str, category: str) -> Diagnosis:

@@ -9,12 +9,15 @@ diagnose rank failure modes by how well the tool outputs explain the ticket
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from langchain_core.messages import AnyMessage
 
 from agents.models import Diagnosis, Hypothesis, ProposedAction, TicketFacts
 from agents.offline.catalog import FailureMode, load_catalog
 from agents.offline.rank import Candidate, Evidence, rank
-from agents.planners.base import Emit, ToolRunner
+from agents.planners.base import Emit, Gathered, ToolRunner
 from tools.registry import ToolCall
 
 __all__ = ["OfflinePlanner", "classify_ticket"]
@@ -127,15 +130,18 @@ class OfflinePlanner:
     def classify(self, ticket: str) -> str:
         return classify_ticket(ticket, self._embed)
 
-    def gather(self, *, ticket: str, facts: TicketFacts, category: str, run: ToolRunner,
-               emit: Emit) -> None:
+    def gather(self, *, ticket: str, facts: TicketFacts, category: str,
+               messages: Sequence[AnyMessage], run: ToolRunner, emit: Emit) -> Gathered:
+        """All of it in one step, with no conversation: the calls are the evidence."""
         for object_id in facts.ids[:5]:
             run("get_stripe_object", {"object_id": object_id})
         run("run_checks", {"limit": 500})
         run("run_reconciliation", {"limit": 500})
+        return Gathered(done=True)
 
     def diagnose(self, *, ticket: str, facts: TicketFacts, category: str,
-                 calls: list[ToolCall], run: ToolRunner, emit: Emit) -> Diagnosis:
+                 calls: list[ToolCall], messages: Sequence[AnyMessage], run: ToolRunner,
+                 emit: Emit) -> Diagnosis:
         evidence = _evidence(calls)
         scope = _scope(facts, calls)
         ranked = rank(load_catalog(), evidence, ticket=ticket, facts=facts, scope=scope,

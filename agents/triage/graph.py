@@ -26,7 +26,8 @@ def build_triage_graph(checkpointer: Any = None) -> Any:
     g.add_edge("intake", "redact")
     g.add_edge("redact", "classify")
     g.add_edge("classify", "gather")
-    g.add_edge("gather", "diagnose")
+    g.add_conditional_edges("gather", routing.after_gather,
+                            {"gather": "gather", "diagnose": "diagnose"})
     g.add_edge("diagnose", "verify")
     g.add_conditional_edges("verify", routing.after_verify,
                             {"auto_resolve": "auto_resolve", "escalate": "escalate"})

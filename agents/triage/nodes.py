@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.messages import RemoveMessage
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -38,8 +40,9 @@ def _runner(deps: TriageDeps, calls: list[ToolCall]):  # noqa: ANN202 - a ToolRu
 
 def intake(state: TriageState, runtime: Runtime[TriageDeps]) -> dict[str, Any]:
     facts = extract_facts(state["ticket"])
+    # a new ticket on a thread starts a new conversation
     return {"facts": facts.model_dump(), "notes": [runtime.context.planner_note],
-            "calls": [], "executed": []}
+            "calls": [], "executed": [], "messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES)]}
 
 
 def redact_ticket(state: TriageState) -> dict[str, Any]:
@@ -53,11 +56,15 @@ def classify(state: TriageState, runtime: Runtime[TriageDeps]) -> dict[str, Any]
 
 
 def gather(state: TriageState, runtime: Runtime[TriageDeps]) -> dict[str, Any]:
+    """One gathering step (routing loops back while the planner asks for more); each step
+    is checkpointed with the conversation it added."""
     deps = runtime.context
     calls: list[ToolCall] = []
-    deps.planner.gather(ticket=state["ticket"], facts=TicketFacts(**state["facts"]),
-                        category=state["category"], run=_runner(deps, calls), emit=deps.emit)
-    return {"calls": [c.model_dump(mode="json") for c in calls]}
+    step = deps.planner.gather(ticket=state["ticket"], facts=TicketFacts(**state["facts"]),
+                               category=state["category"], messages=state.get("messages", []),
+                               run=_runner(deps, calls), emit=deps.emit)
+    return {"calls": state.get("calls", []) + [c.model_dump(mode="json") for c in calls],
+            "messages": step.messages, "gathering": not step.done}
 
 
 def diagnose(state: TriageState, runtime: Runtime[TriageDeps]) -> dict[str, Any]:
@@ -66,7 +73,8 @@ def diagnose(state: TriageState, runtime: Runtime[TriageDeps]) -> dict[str, Any]
     extra: list[ToolCall] = []
     diagnosis = deps.planner.diagnose(
         ticket=state["ticket"], facts=TicketFacts(**state["facts"]),
-        category=state["category"], calls=calls, run=_runner(deps, extra), emit=deps.emit)
+        category=state["category"], calls=calls, messages=state.get("messages", []),
+        run=_runner(deps, extra), emit=deps.emit)
     return {"diagnosis": diagnosis.model_dump(mode="json"),
             "calls": state["calls"] + [c.model_dump(mode="json") for c in extra]}
 

@@ -8,6 +8,10 @@ from agents.escalation import CONFIRM
 from agents.triage.state import TriageState
 
 
+def after_gather(state: TriageState) -> Literal["gather", "diagnose"]:
+    return "gather" if state.get("gathering") else "diagnose"
+
+
 def after_verify(state: TriageState) -> Literal["auto_resolve", "escalate"]:
     d = state["diagnosis"]
     if d["outcome"] != "diagnosed":

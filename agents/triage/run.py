@@ -15,7 +15,12 @@ from core.errors import ConfigError, NotFoundError
 from core.ids import new_id
 from core.redact import redact
 
-__all__ = ["PendingInterrupt", "TriageResult", "resume_triage", "start_triage"]
+__all__ = ["DURABILITY", "PendingInterrupt", "TriageResult", "resume_triage", "start_triage"]
+
+DURABILITY = "sync"
+"""Each step's checkpoint is written before the next step starts (LangGraph's default,
+"async", writes it while the next step runs, so a process killed during a model call
+could lose the step before it and pay for it twice on resume)."""
 
 
 class PendingInterrupt(BaseModel):
@@ -55,7 +60,7 @@ def start_triage(graph: Any, deps: TriageDeps, *, ticket: str, engagement: str,
     tid = thread_id or new_id("thr")
     # redacted at the door: the graph's first checkpoint stores its input as given
     graph.invoke({"ticket": redact(ticket.strip()), "engagement": engagement},
-                 {"configurable": {"thread_id": tid}}, context=deps)
+                 {"configurable": {"thread_id": tid}}, context=deps, durability=DURABILITY)
     return _result(graph, tid)
 
 
@@ -73,5 +78,5 @@ def resume_triage(graph: Any, deps: TriageDeps, *, thread_id: str, interrupt_id:
                           hint=f"pending: {', '.join(sorted(pending))}")
     value = Decision.model_validate(decision).model_dump(mode="json")
     graph.invoke(Command(resume={interrupt_id: value}), {"configurable": {"thread_id": thread_id}},
-                 context=deps)
+                 context=deps, durability=DURABILITY)
     return _result(graph, thread_id)

@@ -91,8 +91,11 @@ def execute(rt: Any, run: Claimed, worker: str, stop: threading.Event) -> str:
         if spec.needs_engagement and not env.engagement:
             raise ValueError("the input names no engagement: send input.engagement")
         with spec.context(env) as deps:
+            # durability "sync": a step's checkpoint is written before the next step starts,
+            # so a re-claimed run really continues after the last step that finished
             for mode, chunk in graph.stream(graph_input, config, context=deps,
-                                            stream_mode=["values", "updates", "custom"]):
+                                            stream_mode=["values", "updates", "custom"],
+                                            durability="sync"):
                 if stop.is_set():
                     raise Cancelled
                 publish(mode, chunk)

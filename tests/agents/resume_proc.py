@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agents.checkpoint import open_checkpointer
 from agents.models import Diagnosis, ProposedAction
+from agents.planners.base import Gathered
 from agents.triage import build_triage_graph, resume_triage, start_triage
 from agents.triage.state import TriageDeps
 from core.settings import load_settings
@@ -20,10 +21,11 @@ from tools.toolkit import RefundArgs
 class ScriptedPlanner:
     name = "scripted"
 
-    def gather(self, *, ticket, facts, category, run, emit):  # noqa: ANN001
+    def gather(self, *, ticket, facts, category, messages, run, emit):  # noqa: ANN001
         run("count_probe", {"payment_intent": "pi_Dup0000001"})
+        return Gathered()
 
-    def diagnose(self, *, ticket, facts, category, calls, run, emit):  # noqa: ANN001
+    def diagnose(self, *, ticket, facts, category, calls, messages, run, emit):  # noqa: ANN001
         return Diagnosis(outcome="diagnosed", category="duplicates", failure_mode="FM-07",
                          title="double charge", explanation="pi_Dup0000001 charged twice",
                          evidence_ids=["pi_Dup0000001"], needs_judgment=True,

@@ -15,6 +15,7 @@ from core.storage import open_database
 from knowledge.config import load_knowledge_settings
 from knowledge.patterns import load_patterns
 from tools.design import store
+from tools.design.draft import OpenQuestion
 from tools.design.requirements import load_requirements
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "agents" / "design" / "examples"
@@ -36,14 +37,24 @@ def test_draft_edit_approve_with_audit(database_url: str):
             edited.recommendations = [r for r in edited.recommendations
                                       if r.ref != "disputes-handling"]
             store.edit(session, stored.id, edited, actor="cli:bob")
+            edited.open_questions.append(OpenQuestion(
+                question="Who pays Connect fees in BR?", because=["countries[US]"]))
+            store.edit(session, stored.id, edited, actor="cli:bob")
+        with db.session() as session:  # an open question is never approved over silently
+            with pytest.raises(ConfigError, match="1 open question.*Connect fees") as err:
+                store.approve(session, result.design_id, actor="cli:carol")
+            assert "--accept-open-questions" in err.value.hint
         with db.session() as session:
-            approved = store.approve(session, result.design_id, actor="cli:carol")
+            approved = store.approve(session, result.design_id, actor="cli:carol",
+                                     accept_open_questions=True)
         assert approved.status == "approved" and approved.approved_by == "cli:carol"
         assert "disputes-handling" not in approved.draft.refs("pattern")
         with db.session() as session:
             trail = [(e.action, e.actor) for e in audit.entries(session, target=approved.id)]
             assert trail == [("design.approve", "cli:carol"), ("design.edit", "cli:bob"),
-                             ("design.draft", "cli:alice")]
+                             ("design.edit", "cli:bob"), ("design.draft", "cli:alice")]
+            entry = audit.entries(session, target=approved.id)[0]  # newest first
+            assert entry.details["accepted_open_questions"] == ["Who pays Connect fees in BR?"]
             with pytest.raises(ConfigError, match="approved by cli:carol"):
                 store.edit(session, approved.id, approved.draft, actor="cli:bob")
             with pytest.raises(NotFoundError):

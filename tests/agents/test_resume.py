@@ -1,10 +1,12 @@
 """Interrupt → the process exits → a new process resumes from the checkpoint and finishes;
-the money action runs exactly once (SQLite and PostgreSQL)."""
+the money action runs exactly once. An LLM run killed mid-run continues from its last
+step in a new process (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +68,32 @@ def test_empty_ticket_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ConfigError, match="empty"):
         start_triage(build_triage_graph(InMemorySaver()), deps(tmp_path / "c"), ticket="  ",
                      engagement="acme")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                            marks=pytest.mark.postgres)])
+def test_llm_run_killed_mid_run_resumes_from_its_last_step(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """The conversation is in the checkpoint: a process killed while waiting for the model
+    leaves its two finished tool rounds behind, and a new process continues from them
+    (neither the model's earlier turns nor the tools run again)."""
+    env = {**os.environ, "FDE_DATA_DIR": str(tmp_path / "data")}
+    if backend == "postgres":
+        env["FDE_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    proc = "tests.agents.llm_resume_proc"
+    died = subprocess.run([sys.executable, "-m", proc, "start", "thr_llm1", str(tmp_path)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert died.returncode == -signal.SIGKILL, died.stderr[-3000:]
+    result = subprocess.run([sys.executable, "-m", proc, "resume", "thr_llm1", str(tmp_path)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    done = json.loads(result.stdout)
+    sent = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert [s["mode"] for s in sent] == ["start", "start", "start", "resume"]
+    resumed = sent[-1]["messages"]
+    assert [m["role"] for m in resumed] == ["system", "user", "assistant", "tool",
+                                            "assistant", "tool"]
+    assert resumed == sent[2]["messages"]  # exactly where the killed run was
+    assert (tmp_path / "probe.txt").read_text().split() == ["pi_First000001", "pi_Second00001"]
+    assert done["diagnosis"]["evidence_ids"] == ["pi_First000001", "pi_Second00001"]
+    assert [c["name"] for c in done["tool_calls"]] == ["get_stripe_object"] * 2

@@ -26,6 +26,11 @@ def test_short_key_accepted_by_a_server_without_account_endpoint_then_sync(
     assert "account unknown" in out
     assert json.loads(fde("engagement", "show", "emu").stdout)["stripe_account_id"] is None
 
+    doctor = fde("doctor", "--engagement", "emu")
+    assert "✓ stripe reachable" in doctor.stdout, doctor.stdout
+    assert "verified with GET /v1/balance" in " ".join(doctor.stdout.split())
+    assert "shorter than Stripe's own keys" in doctor.stdout
+
     synced = fde("recon", "sync", "-e", "emu")
     assert synced.returncode == 0, synced.stdout + synced.stderr
     text = " ".join(synced.stdout.split())

@@ -94,13 +94,24 @@ def edit(session: Session, design_id: str, draft: DesignDraft, *, actor: str) ->
     return get(session, design_id)
 
 
-def approve(session: Session, design_id: str, *, actor: str) -> StoredDesign:
+def approve(session: Session, design_id: str, *, actor: str,
+            accept_open_questions: bool = False) -> StoredDesign:
+    """Freeze a draft. Open questions are the engineer's to answer or to accept as they
+    stand — explicitly, and recorded — never approved over silently."""
     found = get(session, design_id)
     _draft_only(found, "approved again")
+    questions = [q.question for q in found.draft.open_questions]
+    if questions and not accept_open_questions:
+        raise ConfigError(
+            f"design {design_id} still has {len(questions)} open question(s): "
+            + " | ".join(questions[:3]),
+            hint="answer them with `fde design edit`, or approve with "
+                 "--accept-open-questions to record that they were accepted as open")
     now = datetime.now(UTC)
     session.execute(update(designs).where(designs.c.id == design_id).values(
         status="approved", approved_at=now, approved_by=actor, updated_at=now))
     audit.record(session, actor=actor, action="design.approve", target=design_id,
                  engagement=found.engagement,
-                 details={"open_questions": len(found.draft.open_questions)})
+                 details={"open_questions": len(questions),
+                          "accepted_open_questions": questions})
     return get(session, design_id)

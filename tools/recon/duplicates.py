@@ -45,9 +45,12 @@ def split_matched_duplicates(joined: pl.DataFrame,
     with_id = joined.height - joined["s_stripe_id"].null_count()
     if with_id <= stripe_rows:
         return joined, joined.clear()
+    # a repeated 64-bit hash first (cheaper than comparing strings over every row), then the
+    # ids themselves among those few rows (a hash collision is not a repeat)
     candidates = joined.filter(pl.col("s_stripe_id").is_not_null()
                                & pl.col("l_local_key").is_not_null()
-                               & pl.col("s_stripe_id").is_duplicated())
+                               & pl.col("s_stripe_id").hash().is_duplicated())
+    candidates = candidates.filter(pl.col("s_stripe_id").is_duplicated())
     extra = _repeats(candidates, "s_stripe_id")
     return _without(joined, extra), extra
 

@@ -110,11 +110,11 @@ class StateSource:
     """A target's state: `reset()` before each replay, `read()` after it."""
 
     def __init__(self, describe: str, read: Callable[[], StateView], reset: Reset | None,
-                 *, user: UserSystem | None = None, engine: Engine | None = None) -> None:
+                 *, user: UserSystem | None = None, engines: tuple[Engine, ...] = ()) -> None:
         self.describe = describe
         self._read, self._reset = read, reset
         self.user = user  # the mapped database, when there is one (invariants read it)
-        self._engine = engine
+        self._engines = engines  # opened for this source: disposed with it
 
     def reset(self) -> None:
         if self._reset is not None:
@@ -126,8 +126,8 @@ class StateSource:
     def close(self) -> None:
         if self._reset is not None:
             self._reset.close()
-        if self._engine is not None:
-            self._engine.dispose()
+        for engine in self._engines:
+            engine.dispose()
 
     @classmethod
     def of_user(cls, user: UserSystem) -> StateSource:
@@ -152,6 +152,10 @@ def _http_reader(url: str, headers: dict[str, str], name: str) -> Callable[[], S
                               ) from None
 
     return read
+
+
+def _safe(dsn: str) -> str:
+    return make_url(dsn).render_as_string(hide_password=True)
 
 
 def _engine(dsn: str) -> Engine:
@@ -182,7 +186,7 @@ def open_state(state: str, *, name: str, mapping: Mapping | None = None,
                 hint="add a reset: the app's reset URL, a shell command, or the database "
                      "URL to snapshot (--primary-reset / --candidate-reset)")
         return StateSource(f"GET {state}", _http_reader(state, headers, name), reset_hook,
-                           engine=owned[0] if owned else None)
+                           engines=tuple(owned))
     if not is_database_url(state):
         raise TargetError(f"{name}: state {state!r} is neither a database URL nor an "
                           "http(s) URL", hint="e.g. sqlite:////srv/app/app.db, "
@@ -190,9 +194,9 @@ def open_state(state: str, *, name: str, mapping: Mapping | None = None,
     if mapping is not None:
         user = open_user_system(state, mapping)
         user.check()
-        return StateSource(f"{state} (mapped)", lambda: read_state(user),
+        return StateSource(f"{_safe(state)} (mapped)", lambda: read_state(user),
                            reset_hook or _snapshot_reset(user.engine), user=user,
-                           engine=user.engine)
+                           engines=(user.engine, *owned))
     engine = _engine(state)
-    return StateSource(state, lambda: read_tables(engine),
-                       reset_hook or _snapshot_reset(engine), engine=engine)
+    return StateSource(_safe(state), lambda: read_tables(engine),
+                       reset_hook or _snapshot_reset(engine), engines=(engine, *owned))

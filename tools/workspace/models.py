@@ -84,10 +84,9 @@ class DecisionCreate(BaseModel):
 
     @model_validator(mode="after")
     def _chosen_is_an_option(self) -> DecisionCreate:
-        names = [o.name for o in self.alternatives]
-        if self.chosen is not None and self.chosen not in names:
-            raise ValueError(f"chosen: {self.chosen!r} is not one of the alternatives "
-                             f"{names}; add it as an alternative")
+        """MADR lists the chosen option among the considered ones: add it when it is not."""
+        if self.chosen is not None and self.chosen not in [o.name for o in self.alternatives]:
+            self.alternatives.insert(0, DecisionOption(name=self.chosen))
         return self
 
 

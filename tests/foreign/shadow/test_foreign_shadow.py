@@ -12,9 +12,9 @@ Scored: every verdict right (correct PASS, each bug variant FAIL), >= 90 % of th
 must-show cells shown, no must-not-show cell shown, an unreachable candidate
 INCONCLUSIVE. The score table is printed (`pytest -s` shows it).
 
-Cost: about 150 replays of ~300 events per app. Under a load of ~30 on 2 cores Pantry Box
-took 22 minutes; this needs a cheaper design before it can run in `make test` (it is
-opt-in: `-m foreign_shadow`).
+Cost: about 150 replays of ~300 events per app. On 2 cores loaded 15-30 by other work,
+Pantry Box took 10-22 minutes and Lumen 12; this needs a cheaper design before it can run
+in `make test` (it is opt-in: `-m foreign_shadow`).
 """
 
 from __future__ import annotations

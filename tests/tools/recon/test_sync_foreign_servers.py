@@ -262,3 +262,26 @@ def test_the_events_cursor_starts_at_the_newest_event_on_an_oldest_first_server(
 
     newest = client.v1.events.retrieve(cursor.id)
     assert newest.type == "customer.created" and newest.data.object["id"] == last.id
+
+
+def test_404_on_a_templated_child_list_probes_the_parent_not_the_template(replica, proxy,
+                                                                           tmp_path):
+    # meter event summaries are asked per meter of a metered subscription; a server without
+    # them answers 404, and the probe must not send "/v1/billing/meters/{meter}/…" itself
+    from core.errors import StripeRequestError
+    from tools.recon.sync.availability import judge
+    from tools.recon.sync.types import SYNC_TYPES
+
+    client = replica.client()
+    cus = client.v1.customers.create(params={"email": "m@x.io"})
+    product = client.v1.products.create(params={"name": "API calls"})
+    price = client.v1.prices.create(params={"product": product.id, "currency": "usd",
+                                            "unit_amount": 1, "recurring": {"interval": "month"}})
+    sub = client.v1.subscriptions.create(params={
+        "customer": cus.id, "items": [{"price": price.id}], "collection_method": "send_invoice",
+        "days_until_due": 30})
+    missing = StripeRequestError("Unrecognized request URL", http_status=404)
+    reason = judge(_proxied(proxy, replica), SYNC_TYPES["billing.meter_event_summary"],
+                   missing, account=None, parent=sub.id)
+    assert reason is not None and reason.kind == "not_available"
+    assert "{meter}" in reason.request

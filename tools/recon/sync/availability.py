@@ -83,7 +83,7 @@ def judge(gateway: Lister, spec: ListSpec, exc: StripeError, *, account: str | N
                            permission=found.group(1) if found else None, account=account)
     if exc.http_status != 404:
         return None
-    if "{parent}" in spec.path:
+    if "{" in spec.path:  # a list under an object ({parent}, or a meter of the parent's)
         if parent is None or spec.parent is None:
             return None
         # the parent still exists, so it is the list under it that the server does not have
