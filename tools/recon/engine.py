@@ -14,12 +14,14 @@ import polars as pl
 from pydantic import BaseModel
 
 from core.ids import new_id
+from tools.recon.align import align
 from tools.recon.applied import classify_all_applied
 from tools.recon.bridge import bridge_statements, decide_verdict
 from tools.recon.classify import EntityContext, classify_entity
 from tools.recon.currency import with_currency
 from tools.recon.entitlements import classify_entitlements
 from tools.recon.gaps import find_webhook_gaps
+from tools.recon.grants import resolve_grants, unapplied_payments
 from tools.recon.mapping import Mapping
 from tools.recon.match import applied_states, fallback_match, remote_duplicates
 from tools.recon.models import DiscrepancyList, ReconRun
@@ -27,6 +29,7 @@ from tools.recon.payouts import find_payout_breaks
 from tools.recon.rows import with_ids
 from tools.recon.rules import DISC_SCHEMA
 from tools.recon.stripe_frames import OBJECT_FIELDS, _empty
+from tools.recon.stripe_paths import ObjectSource
 
 __all__ = ["ReconInput", "ReconOptions", "ReconResult", "reconcile", "to_run"]
 
@@ -45,6 +48,7 @@ class ReconInput:
     stripe: dict[str, pl.DataFrame]  # entity → Stripe-side frame (stripe_frames.entity_frames)
     objects: dict[str, pl.DataFrame]  # object type → fixed extraction (object_frames)
     local: dict[str, pl.DataFrame]  # entity → user-side frame (adapter)
+    source: ObjectSource | None = None  # raw snapshot frames, for v2 `granted_by` joins
     complete: bool = True
     incomplete_reasons: list[str] = field(default_factory=list)
 
@@ -69,7 +73,8 @@ def _objects(objects: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResult:
     opts = options or ReconOptions()
     objects = _objects(inp.objects)
-    processed = inp.local.get("processed_event")
+    log = inp.mapping.event_log()
+    processed = inp.local.get(log[0]) if log else None
     events = objects["event"]
     parts: list[pl.DataFrame] = []
     compared: dict[str, int] = {}
@@ -87,7 +92,7 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     bought_with = {g.stripe_object for s in inp.mapping.entities.values()
                    for g in (getattr(s, "granted_by", None) or [])}
     for name, spec in inp.mapping.entities.items():
-        if not spec.stripe_object or not spec.key or name == "processed_event":
+        if spec.kind != "mirror" or (log and name == log[0]):
             continue
         if name not in inp.stripe or name not in local:
             continue
@@ -97,6 +102,9 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
         amount = next((m for m in ("amount", "total", "amount_received") if m in money), None)
         local[name], review = fallback_match(stripe, local[name], amount=amount,
                                              threshold=opts.fallback_threshold)
+        if inp.mapping.version >= 2:  # Stripe words, conditions, tolerances (v2 only)
+            stripe, local[name] = align(spec, stripe, local[name])
+            stripe_frames[name] = stripe  # only the objects the table mirrors
         state = "payment_status" if spec.stripe_object == "checkout.session" else "status"
         ctx = EntityContext(
             expected_livemode=opts.expected_livemode, check_orphans=opts.check_orphans,
@@ -110,9 +118,13 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
         rows, n = classify_entity(name, spec, stripe, local[name], ctx)
         compared[name] = n
         parts.append(rows)
-    if "entitlement" in local:
-        parts.append(classify_entitlements(local["entitlement"], objects))
-        compared["entitlement"] = local["entitlement"].height
+    for name, grants in _entitlements(inp, local).items():
+        parts.append(classify_entitlements(grants, objects))
+        compared[name] = grants.height
+        spec = inp.mapping.entities[name]
+        if spec.granted_by and inp.source is not None:
+            parts.append(unapplied_payments(name, spec, grants, inp.source,
+                                            _recorded(inp, local)))
     parts.append(find_webhook_gaps(events, processed, objects["webhook_endpoint"],
                                    min_run=opts.gap_min_run,
                                    grace_seconds=opts.gap_grace_seconds))
@@ -122,6 +134,29 @@ def reconcile(inp: ReconInput, options: ReconOptions | None = None) -> ReconResu
     bridge = bridge_statements(stripe_frames, local, disc, inp.mapping, objects=objects)
     return ReconResult(discrepancies=disc, bridge=bridge, compared=compared,
                        complete=inp.complete, incomplete_reasons=list(inp.incomplete_reasons))
+
+
+def _recorded(inp: ReconInput, local: dict[str, pl.DataFrame]) -> set[str]:
+    """Stripe ids the user system holds in any mirror table."""
+    return {i for n, e in inp.mapping.by_role("mirror").items() if n in local
+            and "stripe_id" in local[n].columns
+            for i in local[n]["stripe_id"].drop_nulls().to_list()}
+
+
+def _entitlements(inp: ReconInput, local: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Entitlement frames with their sources: v1 the `entitlement` entity's source_id
+    column, v2 every `role: entitlement` (sources found through `granted_by`)."""
+    if inp.mapping.version < 2:
+        return {"entitlement": local["entitlement"]} if "entitlement" in local else {}
+    out = {}
+    for name, spec in inp.mapping.by_role("entitlement").items():
+        if name not in local:
+            continue
+        grants = local[name]
+        if spec.granted_by and inp.source is not None:
+            grants = resolve_grants(name, spec, grants, inp.source, _recorded(inp, local))
+        out[name] = grants
+    return out
 
 
 def to_run(result: ReconResult, *, engagement: str | None = None, run_id: str | None = None,

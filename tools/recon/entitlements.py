@@ -1,11 +1,14 @@
 """Value granted locally (entitlements) against the money behind it in Stripe.
 
 Each active entitlement names its source (subscription, checkout session or payment
-intent). The source's Stripe state decides: still processing → APPLIED_BEFORE_FINAL
-(pending); failed after an attempt, fully refunded or disputed → REVERSED_AFTER_APPLICATION;
-never paid, unknown to Stripe, or living in a connected account → ORPHAN_APPLICATION; a
-subscription that should have lost access → STALE_STATE; a second active row for the same
-source and feature → DUPLICATE_LOCAL_EFFECT.
+intent; version 2 mappings find it through `granted_by` joins, tools/recon/grants.py). The
+source's Stripe state decides: not final (processing, waiting for the customer's action,
+authorised but not captured) → APPLIED_BEFORE_FINAL (pending); failed after an attempt
+(unless the events show it never processed: a declined card moved no money), fully
+refunded or disputed → REVERSED_AFTER_APPLICATION; never paid, declined, unknown to
+Stripe, or living in a connected account → ORPHAN_APPLICATION; a subscription that should
+have lost access → STALE_STATE; a second active row for the same source and feature →
+DUPLICATE_LOCAL_EFFECT.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from tools.recon.rules import (
 
 __all__ = ["classify_entitlements"]
 
+# Not final yet, money may still move: in flight (processing), waiting for the customer to
+# act (3-D Secure, a cash voucher: requires_action) or authorised and held (requires_capture).
+NOT_FINAL = (*PI_PENDING, "requires_action", "requires_capture")
+
 
 def _payments(objects: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Per payment intent: status, amount, currency, account, refunded in full, disputed."""
@@ -33,8 +40,15 @@ def _payments(objects: dict[str, pl.DataFrame]) -> pl.DataFrame:
                                                pl.col("id").alias("refund_ids")))
     disputes = (objects["dispute"].filter(pl.col("status").is_in(list(DISPUTE_REVERSES)))
                 .group_by("payment_intent").agg(pl.col("id").alias("dispute_ids")))
+    # which intents the event history shows at all, and which it shows in flight: a payment
+    # that failed without ever processing (a declined card) never moved money
+    events = objects["event"].filter(pl.col("object_type") == "payment_intent")
+    seen = events.group_by(pl.col("object_id").alias("pi")).agg(
+        (pl.col("status").is_in(list(PI_PENDING))
+         | pl.col("type").str.ends_with(".processing")).any().alias("_was_pending"))
     return (pi.join(refunds.rename({"payment_intent": "pi"}), on="pi", how="left")
-            .join(disputes.rename({"payment_intent": "pi"}), on="pi", how="left"))
+            .join(disputes.rename({"payment_intent": "pi"}), on="pi", how="left")
+            .join(seen, on="pi", how="left"))
 
 
 def classify_entitlements(ent: pl.DataFrame, objects: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -54,7 +68,7 @@ def classify_entitlements(ent: pl.DataFrame, objects: dict[str, pl.DataFrame]) -
             .join(_payments(objects), on="pi", how="left"))
     dup_rank = pl.int_range(pl.len()).over(["source_id", "feature"],
                                            order_by="local_key")
-    rows = rows.with_columns(_dup=dup_rank > 0)
+    rows = rows.with_columns(_dup=(dup_rank > 0) & pl.col("source_id").is_not_null())
     is_sub = pl.col("source_type") == "subscription"
     found = pl.when(is_sub).then(pl.col("sub_status").is_not_null()).when(
         pl.col("source_id").str.starts_with("cs_")).then(pl.col("cs_status").is_not_null()
@@ -72,11 +86,14 @@ def classify_entitlements(ent: pl.DataFrame, objects: dict[str, pl.DataFrame]) -
         .when(is_sub & pl.col("sub_status").is_in(list(SUB_SHOULD_REVOKE)))
         .then(pl.lit("STALE_STATE"))
         .when(is_sub).then(pl.lit(None))
-        .when(pl.col("pi_status").is_in(list(PI_PENDING))).then(pl.lit("APPLIED_BEFORE_FINAL"))
+        .when(pl.col("pi_status").is_in(list(NOT_FINAL))).then(pl.lit("APPLIED_BEFORE_FINAL"))
         .when(pl.col("pi_status") == "succeeded").then(
             pl.when(refunded_all | pl.col("dispute_ids").is_not_null())
             .then(pl.lit("REVERSED_AFTER_APPLICATION")))
-        .when(pl.col("failed").is_not_null()).then(pl.lit("REVERSED_AFTER_APPLICATION"))
+        # a completed Checkout Session with a failed payment had an async payment in flight
+        .when(pl.col("failed").is_not_null() & (pl.col("_was_pending").fill_null(True)
+                                                | pl.col("cs_status").is_not_null()))
+        .then(pl.lit("REVERSED_AFTER_APPLICATION"))
         .when(pl.col("pi").is_null() & (pl.col("cs_status") == "paid")).then(pl.lit(None))
         .when(pl.col("cs_status").is_in(["paid", "no_payment_required"]) & pl.col("pi").is_null())
         .then(pl.lit(None))

@@ -62,14 +62,18 @@ def run_recon(
             frame = frame.filter(pl.col("created") >= since)
         return frame
 
-    stripe = entity_frames(mapping, source)
+    notes: list[str] = list(getattr(user, "warnings", []))
+    stripe = entity_frames(mapping, source, notes)
+    for name, ids in getattr(user, "excluded", {}).items():
+        if name in stripe and ids:  # rows a `where` filter leaves out: no counterpart expected
+            stripe[name] = stripe[name].filter(~pl.col("stripe_id").is_in(ids))
     skipped = sorted(name for name, spec in mapping.entities.items()
                      if name in stripe and (spec.stripe_object in unavailable or (
                          spec.stripe_object not in checkpoint.types and stripe[name].is_empty())))
     for name in skipped:  # not in the snapshot: comparing would call every row an orphan
         del stripe[name]
         local.pop(name, None)
-    warnings = [*(warnings or []), *(
+    warnings = [*(warnings or []), *notes, *(
         f"{name} not compared: Stripe {mapping.entities[name].stripe_object} objects are not "
         "in the snapshot (" + ("the server could not list them"
                                if mapping.entities[name].stripe_object in unavailable
@@ -84,6 +88,7 @@ def run_recon(
     opts = (options or ReconOptions()).model_copy(update={
         "expected_livemode": expected_livemode, "check_orphans": not partial})
     result = reconcile(ReconInput(mapping=mapping, stripe=stripe, objects=objects, local=local,
+                                  source=lambda t: source(t).filter(~pl.col("deleted")),
                                   complete=not reasons, incomplete_reasons=reasons), opts)
     return to_run(result, engagement=engagement, run_id=rid, started_at=started, scope=scope,
                   warnings=warnings)

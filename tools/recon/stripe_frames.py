@@ -21,6 +21,7 @@ import polars as pl
 from core.ids import stripe_resource_for
 from tools.recon.mapping import FieldSpec, Mapping
 from tools.recon.payouts import BALANCE_TXN_FIELDS
+from tools.recon.stripe_expect import v2_entity_frame
 
 __all__ = ["ObjectSource", "entity_frames", "extract", "object_frames", "OBJECT_FIELDS"]
 
@@ -89,11 +90,21 @@ def _stripe_kind(spec: FieldSpec) -> str:
     return "int" if spec.type == "money" else "string" if spec.type == "ref" else spec.type
 
 
-def entity_frames(mapping: Mapping, source: ObjectSource) -> dict[str, pl.DataFrame]:
-    """Per entity with a Stripe counterpart: ``stripe_id`` plus each compared field."""
+def entity_frames(mapping: Mapping, source: ObjectSource,
+                  warnings: list[str] | None = None) -> dict[str, pl.DataFrame]:
+    """Per entity with a Stripe counterpart: ``stripe_id`` plus each compared field.
+
+    Version 2 entities go through tools/recon/stripe_expect.py (row filters, expressions,
+    conditions, related aggregates); what cannot be compared is appended to `warnings`.
+    """
     out: dict[str, pl.DataFrame] = {}
     for name, entity in mapping.entities.items():
         if not entity.stripe_object or not entity.key:
+            continue
+        if mapping.version >= 2:
+            if entity.kind == "mirror":
+                out[name] = v2_entity_frame(name, entity, source,
+                                            warnings if warnings is not None else [])
             continue
         frame = source(entity.stripe_object)
         fields = {f: (s.stripe or f, _stripe_kind(s)) for f, s in entity.fields.items()
