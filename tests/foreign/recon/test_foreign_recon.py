@@ -124,10 +124,10 @@ def _world(system: str, plant: bool, request: pytest.FixtureRequest,
         _build(system, plant, cache, db_url if sqlite_target is None
                else f"sqlite:///{sqlite_target}")
         built = True
-    if system == "fernhill" and not built:  # a fresh build already wrote this database
-        _restore_pg(db_url, pickle.loads((cache / "user.pickle").read_bytes()))
-    else:
+    if system != "fernhill":
         shutil.copy(cache / "user.db", work / "user.db")
+    elif not built:  # a fresh build already wrote this database
+        _restore_pg(db_url, pickle.loads((cache / "user.pickle").read_bytes()))
     for path in cache.glob("replica.sqlite*"):
         shutil.copy(path, work / path.name)
     return work / "replica.sqlite", db_url, json.loads((cache / "key.json").read_text())
