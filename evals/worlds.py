@@ -1,16 +1,18 @@
-"""Built sandbox worlds as the triage tools see them: a recon snapshot of the replica store,
+"""Built sandbox worlds as the triage tools see them: a recon snapshot synced from the replica,
 the company database through its mapping, the detectors over both, and the pattern index
 when one is given (the eval command gives the one `fde knowledge index` built, if any).
 
 Worlds are cached on disk by (seed, bugs, size) — `sandbox.world.serve.built` never builds
 the same key twice, and a file lock lets parallel workers share one build. The snapshot is
-copied straight from the replica store (same rows the HTTP sync would fetch), so a case
-costs one recon run, not a server. Metadata injections are applied to a per-case copy of the
-snapshot, never to the shared one. The ground-truth manifest is never read here.
+what the product's own sync fetches from the world's replica served over HTTP (platform and
+connected accounts, once per world, cached), so a case costs one recon run, not a server;
+delivery evidence is the events' pending_webhooks and the company's processed-event log.
+Metadata injections are applied to a per-case copy of the snapshot, never to the shared one.
+The ground-truth manifest is never read here.
 
-Meter event summaries are not stored objects but answers the replica computes, so they are
-asked for in process, through the sync's own fetcher (`fetch_meter_usage`), on a copy of the
-replica store (a request moves the replica's clock).
+`meter_summaries` asks for meter event summaries in process, through the sync's own fetcher
+(`fetch_meter_usage`), on a copy of the replica store (a request moves the replica's clock),
+for tests that build a context without serving the replica.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import functools
 import hashlib
 import json
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 from evals.scenario import WorldSpec
 
-__all__ = ["MAPPING_PATH", "WorldCache", "meter_summaries", "snapshot_from_replica"]
+__all__ = ["MAPPING_PATH", "WorldCache", "meter_summaries", "snapshot_over_http"]
 
 MAPPING_PATH = Path(__file__).resolve().parents[1] / "sandbox" / "usersys" / "mapping.yaml"
 
@@ -78,38 +79,48 @@ def meter_summaries(replica_db: Path, subscriptions: list[dict[str, Any]], *,
             api.engine.close()
 
 
-def snapshot_from_replica(replica_db: Path, target: Path, *, now: int) -> Any:
-    """The replica store of a built world copied straight into a `Snapshot` (the rows a
-    complete sync would hold, without serving the replica)."""
-    from tools.recon.sync import DEFAULT_TYPES, SYNC_TYPES, Snapshot
+def snapshot_over_http(replica_db: Path, target: Path, *, now: int) -> Any:
+    """The product's own data path: a copy of the world's replica served over HTTP, synced
+    by the gateway (platform, then each connected account), flattened into one `Snapshot`
+    (connected objects keep their `_account`) as `snapshot_from_replica` lays it out."""
+    from pydantic import SecretStr
 
-    snap = Snapshot(target)
-    conn = sqlite3.connect(replica_db)
-    platform = conn.execute("SELECT value FROM meta WHERE key='platform_account'").fetchone()
-    platform_id = json.loads(platform[0])["id"] if platform else None
-    subscriptions: list[dict[str, Any]] = []
-    try:
-        for otype in DEFAULT_TYPES:
-            if SYNC_TYPES[otype].fetch:
-                continue  # computed by the replica on request, not stored
-            table = "events" if otype == "event" else "objects"
-            where, args = ("", ()) if otype == "event" else ("WHERE type = ?", (otype,))
+    from sandbox.replica.testing import TEST_KEY, running_replica
+    from tools.recon.sync import Snapshot, run_sync
+    from tools.recon.sync.connect import SnapshotSet, connected_accounts, sync_connected
+    from tools.stripe import GatewayConfig, RateLimiterRegistry, StripeGateway
+
+    with tempfile.TemporaryDirectory() as tmp:
+        served = Path(tmp) / "served.sqlite3"
+        shutil.copyfile(replica_db, served)  # serving moves the store; keep the world's
+        with running_replica(served) as replica:
+            def gateway(account: str | None = None) -> StripeGateway:
+                return StripeGateway(
+                    GatewayConfig(api_base=replica.url, api_key=SecretStr(TEST_KEY),
+                                  expected_mode="test", rate_limit=1000.0,
+                                  stripe_account=account),
+                    limiters=RateLimiterRegistry(), sleep=lambda s: None)
+
+            root = Path(tmp) / "sync"
+            platform = gateway()
+            if not run_sync(platform, Snapshot(root)).complete:
+                raise RuntimeError(f"the sync of {replica_db} did not complete")
+            sync_connected(gateway, root, connected_accounts(platform))
+        synced = SnapshotSet(root)
+        snap = Snapshot(target)
+        for otype in synced.types():
+            frame = synced.frame(otype, include_deleted=True)
             rows = []
-            for account, data, deleted in conn.execute(
-                    f"SELECT account, data, deleted FROM {table} {where} ORDER BY seq", args):
+            for account, data, deleted in zip(frame["account"].to_list(),
+                                              frame["data"].to_list(),
+                                              frame["deleted"].to_list(), strict=True):
                 obj = json.loads(data)
-                if otype != "event" and account != platform_id:
+                if otype != "event" and account:
                     obj["_account"] = account
                 if deleted:
                     obj["_deleted"] = True
                 rows.append(obj)
             snap.append(otype, rows, version=now, source=0, gen=1)
-            if otype == "subscription":
-                subscriptions = rows
-    finally:
-        conn.close()
-    summaries = meter_summaries(replica_db, subscriptions, now=now)
-    snap.append("billing.meter_event_summary", summaries, version=now, source=0, gen=1)
     with snap.editing() as cp:
         cp.complete = True
         cp.last_sync_completed = now
@@ -142,7 +153,7 @@ class WorldCache:
                 info = load_info(directory)
                 if snap_dir.exists():
                     shutil.rmtree(snap_dir)
-                snapshot_from_replica(directory / REPLICA_DB, snap_dir, now=info.now)
+                snapshot_over_http(directory / REPLICA_DB, snap_dir, now=info.now)
                 (snap_dir / ".done").touch()
         return directory, snap_dir
 
