@@ -38,6 +38,11 @@ def list_cmd(
     if as_json:
         print_json([i.model_dump(mode="json") for i in items])
         return
+    if not items:
+        filtered = any(v is not None for v in (engagement, severity, product, status,
+                                                older_than))
+        say("no escalations match these filters" if filtered else "no open escalations")
+        return
     table = Table("id", "engagement", "severity", "product", "money", "age", "status",
                   "summary")
     for i in items:
