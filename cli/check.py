@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli import context, wiring
+from cli import context, gate, wiring
 from cli.output import console, print_json, say
 from core.errors import ConfigError
 from core.secrets import secret_box
@@ -48,6 +48,10 @@ def check(
     deliveries: Annotated[Path | None, typer.Option(
         "--deliveries", help="a delivery-attempt export of your endpoint (.jsonl/.csv) or "
                              "`stripe listen --print-json` output")] = None,
+    fail_on: Annotated[gate.SeverityLevel, typer.Option(
+        "--fail-on", case_sensitive=False,
+        help="exit 1 when a finding is at this severity or above")
+    ] = gate.SeverityLevel.critical,
 ) -> None:
     """Run the checks for an engagement; findings are stored (deduplicated across runs).
     Delivery health comes from the Events API's pending_webhooks and your processed-event
@@ -68,7 +72,7 @@ def check(
                     "errors": report.errors,
                     "warnings": inputs.warnings,
                     "findings": [f.model_dump(mode="json") for f in report.findings]})
-        return
+        raise typer.Exit(gate.check_exit((f.severity for f in report.findings), fail_on))
     for warning in inputs.warnings:
         say(f"[yellow]warning:[/] {warning}")
     table = Table("severity", "check", "FM", "subject", "summary", show_lines=False)
@@ -88,6 +92,7 @@ def check(
                 + ", ".join(f"{v} {k}" for k, v in problems.items()) + f" ({h.sources})")
     say(f"run {report.run_id}: {len(report.findings)} findings from {len(report.evaluated)} "
         f"checks ({len(report.skipped)} skipped for missing inputs)")
+    raise typer.Exit(gate.check_exit((f.severity for f in report.findings), fail_on))
 
 
 @app.command("list")

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from cli import context, wiring
+from cli import context, gate, wiring
 from cli.output import console, err_console, say
 from core import engagements
 from core.errors import ConfigError
@@ -137,8 +137,13 @@ def run(
     sync_first: Annotated[bool, typer.Option("--sync/--no-sync")] = True,
     out: Annotated[Path | None, typer.Option(help="report folder")] = None,
     slices: Annotated[int, typer.Option(min=1, max=16)] = 1,
+    fail_on: Annotated[gate.VerdictLevel, typer.Option(
+        "--fail-on", case_sensitive=False, help="exit 1 at this verdict or worse (pending = "
+                          "RECONCILED_WITH_PENDING); INCOMPLETE always exits 3")
+    ] = gate.VerdictLevel.breaks,
 ) -> None:
-    """Sync, reconcile and write JSON, markdown and HTML reports; the run is stored."""
+    """Sync, reconcile and write JSON, markdown and HTML reports; the run is stored.
+    Exit 0 clean, 1 at or above --fail-on, 3 INCOMPLETE."""
     settings = context.settings()
     db = context.database()
     with db.session() as session:
@@ -171,6 +176,7 @@ def run(
         if not b.computable:
             say(f"  bridge {b.label}: not computable — {b.reason}")
     say(f"  reports: {paths['json']}, {paths['md']}, {paths['html']}")
+    raise typer.Exit(gate.recon_exit(result.verdict, fail_on))
 
 
 @app.command("show")

@@ -49,7 +49,7 @@ def test_recon_run_show_plan_via_cli(replica, tmp_path: Path, _isolated_env: Pat
         env={**_env(data), "FDE_ENGAGEMENT_STRIPE_KEY": replica.api_key + "0" * 12})
     assert add.returncode == 0, add.stderr
     result = recon(data, "run", "--engagement", "acme", "--types", "customer")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr  # BREAKS gates
     assert "BREAKS" in result.stdout and "STALE_STATE 1" in result.stdout
     run_id = re.search(r"run (rcn_\w+)", result.stdout).group(1)  # type: ignore[union-attr]
     html = next((data / "recon" / "acme" / "runs" / run_id).glob("report.html"))
@@ -81,7 +81,7 @@ def test_recon_run_syncs_the_engagements_connected_accounts(replica, stripe_clie
         env={**_env(data), "FDE_ENGAGEMENT_STRIPE_KEY": replica.api_key + "0" * 12})
     assert add.returncode == 0, add.stderr
     result = recon(data, "run", "--engagement", "market", "--types", "customer")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr  # BREAKS gates
     # the connected account's customer was synced (its own snapshot) and has no local row
     assert "MISSING_LOCAL 1" in result.stdout and "discrepancies (MISSING_LOCAL 1)" in \
         result.stdout, result.stdout

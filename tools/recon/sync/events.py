@@ -165,19 +165,22 @@ def _by_created(gateway: Lister, snap: Snapshot, cursor: EventsCursor, applier: 
         if forward is None and listed and int(event["created"]) != int(listed[-1]["created"]):
             forward = int(event["created"]) > int(listed[-1]["created"])
         listed.append(event)
-    if forward is None:  # one second only: what an earlier listing proved, else Stripe's order
+    if forward is None and cursor.order is not None:  # one second: what a listing proved
         forward = cursor.order == "oldest_first"
-    elif cursor.order is None:
+    elif forward is not None and cursor.order is None:
         with snap.editing() as cp:
             cp.events.order = "oldest_first" if forward else "newest_first"
     ids = [e["id"] for e in listed]
-    if cursor.id in ids:  # only what came after the cursor: the side its order says
-        at = ids.index(cursor.id)
+    at = ids.index(cursor.id) if cursor.id in ids else None
+    if forward is not None and at is not None:  # only the side after the cursor is new
         listed = listed[at + 1:] if forward else listed[:at]
     fresh: dict[str, dict[str, Any]] = {}
     for event in listed:
         if event["id"] not in known and event["id"] != cursor.id:
             fresh.setdefault(event["id"], event)
+    if forward is None:  # one second, order never shown: new events after the cursor's own
+        first = next((i for i, e in enumerate(listed) if e["id"] in fresh), None)
+        forward = at is not None and first is not None and first > at
     ordered = _oldest_first(list(fresh.values()), forward=forward)
     for start in range(0, len(ordered), PAGE):
         applier.commit(ordered[start:start + PAGE])
