@@ -58,9 +58,13 @@ def load_local(user: UserSystem) -> dict[str, list[Obj]]:
     log's outcomes in canonical words."""
     out = {name: frame.drop("_pk", strict=False).to_dicts()
            for name, frame in user.load().items()}
-    entity = user.mapping.entities.get("processed_event")
-    spec = entity.fields.get("outcome") if entity is not None else None
-    if spec is not None and "processed_event" in out:
+    found = user.mapping.event_log()  # v2 `role: event_log`, v1 the entity processed_event
+    if found is None or found[0] not in out:
+        return out
+    name, entity = found
+    out["processed_event"] = out.pop(name)  # the detectors' canonical name for the log
+    spec = entity.fields.get("outcome")
+    if spec is not None:
         words = canonical_words(spec.values)
         for row in out["processed_event"]:
             row["outcome"] = words.get(row.get("outcome"), row.get("outcome"))
