@@ -58,7 +58,10 @@ def _wait() -> None:
 @app.command("up")
 def up(
     port: Annotated[int | None, typer.Option(help="default: FDE_REPLICA_PORT")] = None,
-    seed: Annotated[bool, typer.Option(help="seed a small fixture when the store is new")] = True,
+    # `--seed N` picks a generated world, so the fixture switch is `--no-seed` alone (a
+    # `--seed/--no-seed` boolean listed --seed twice in --help and clashed with it).
+    no_seed: Annotated[bool, typer.Option(
+        "--no-seed", help="do not seed the small fixture into a new store")] = False,
     world_seed: Annotated[int | None, typer.Option(
         "--seed", help="serve a generated world built from this seed (0..2**31-1)")] = None,
     size: Annotated[str | None, typer.Option(help="world size: demo|medium|large")] = None,
@@ -75,7 +78,7 @@ def up(
     ensure_free(settings.replica_host, settings.replica_port if port is None else port,
                 setting="--port/FDE_REPLICA_PORT")
     if world_seed is None and size is None and bugs is None:
-        with replica(port=port, seed=seed) as handle:
+        with replica(port=port, seed=not no_seed) as handle:
             say(f"Stripe replica on {handle.url}  (state: {handle.config.db_path})")
             _wait()
         return
