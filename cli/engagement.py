@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -80,18 +81,37 @@ def add(
 @app.command("webhook-secret")
 def webhook_secret(
     name: Annotated[str, typer.Argument(help="engagement name")],
-    secret: Annotated[str, typer.Option(
-        envvar="FDE_WEBHOOK_SECRET", prompt=True, hide_input=True,
-        help="the endpoint's whsec_ signing secret; prefer the env var over the flag")],
+    add: Annotated[bool, typer.Option(
+        "--add", help="store a new secret beside the current ones (both verify: rotation)")
+    ] = False,
     replace: Annotated[bool, typer.Option(
-        help="retire the current secrets (otherwise both verify: rotation)")] = False,
+        help="store a new secret and retire the current ones")] = False,
 ) -> None:
-    """Store the signing secret the webhook receiver verifies this engagement's events with."""
-    from tools.webhooks.secrets import add_secret
+    """Show the signing secrets the webhook receiver verifies this engagement's events with
+    (hints only) and whether a rotation is in progress; --add or --replace stores a new one
+    from FDE_WEBHOOK_SECRET or a hidden prompt."""
+    from tools.webhooks.secrets import active_hints, add_secret
 
     settings = context.settings()
+    if not (add or replace):  # showing never prompts and never writes
+        with context.database().session() as session:
+            engagements.get(session, name)
+            hints = active_hints(session, name)
+        if not hints:
+            say(f"no webhook secret for {name}: store one with "
+                f"`fde engagement webhook-secret {name} --add`")
+            return
+        state = (f"rotation in progress: {len(hints)} secrets verify; retire the old ones "
+                 "with --replace" if len(hints) > 1 else "one secret, no rotation")
+        say(f"{name}: {state}")
+        for hint, stored_at in hints:
+            say(f"  {hint}  stored {stored_at:%Y-%m-%d %H:%M} UTC")
+        return
     with context.database().session() as session:
-        engagements.get(session, name)
+        engagements.get(session, name)  # an unknown name fails before the prompt
+    secret = os.environ.get("FDE_WEBHOOK_SECRET") or typer.prompt(
+        "whsec_ signing secret", hide_input=True)
+    with context.database().session() as session:
         hint = add_secret(session, secret_box(settings), name, secret, actor=wiring.actor(),
                           replace=replace)
     say(f"[green]stored[/] webhook secret {hint} for {name}"

@@ -103,7 +103,7 @@ def _secrets(db: Database, settings: object, name: str) -> list[str]:
         found = active_secrets(session, secret_box(settings), name)  # type: ignore[arg-type]
     if not found:
         log.warning("webhook for an engagement without a signing secret", engagement=name,
-                    fix=f"fde engagement webhook-secret {name}")
+                    fix=f"fde engagement webhook-secret {name} --add")
     return found
 
 

@@ -17,7 +17,7 @@ from core.ids import new_id
 from core.secrets import SecretBox
 from tools.webhooks.tables import secrets as table
 
-__all__ = ["add_secret", "active_secrets", "retire_secrets", "secret_hints"]
+__all__ = ["active_hints", "add_secret", "active_secrets", "retire_secrets", "secret_hints"]
 
 
 def _hint(secret: str) -> str:
@@ -57,3 +57,12 @@ def secret_hints(session: Session, engagement: str) -> list[str]:
     rows = session.execute(select(table.c.hint).where(
         table.c.engagement == engagement, table.c.active.is_(True)))
     return [h for (h,) in rows]
+
+
+def active_hints(session: Session, engagement: str) -> list[tuple[str, datetime]]:
+    """(hint, stored at) of the secrets that verify now, newest first: more than one is a
+    rotation in progress."""
+    rows = session.execute(select(table.c.hint, table.c.created_at).where(
+        table.c.engagement == engagement, table.c.active.is_(True))
+        .order_by(table.c.created_at.desc()))
+    return [(h, at) for h, at in rows]

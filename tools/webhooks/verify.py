@@ -29,7 +29,7 @@ class BadSignature(FdeError):
     """The Stripe-Signature header is missing, malformed, stale, or matches no secret."""
 
     default_hint = ("check the engagement's webhook signing secret (`fde engagement "
-                    "webhook-secret`), and that the body reaches us unmodified")
+                    "webhook-secret NAME`), and that the body reaches us unmodified")
 
 
 class MalformedEvent(FdeError):
