@@ -46,7 +46,7 @@ class PortInUse(ConfigError):
 
 
 class StorageError(FdeError):
-    exit_code = 3
+    exit_code = 11  # not 3: that is a recon run's INCOMPLETE (cli/gate.py)
 
 
 class NotFoundError(FdeError):

@@ -47,3 +47,15 @@ def test_a_critical_finding_fails_the_check(replica, tmp_path: Path, _isolated_e
     assert (code, "0 findings" in out) == (0, True), out
     code, out = _fde(*only, "--fail-on", "severe")
     assert code == 2, out
+
+
+def test_no_error_exits_with_the_incomplete_code():
+    import tools.recon.errors
+    import tools.workspace.errors  # noqa: F401  (their FdeError subclasses count too)
+    from cli import gate
+    from core.errors import FdeError
+
+    def codes(cls: type[FdeError]) -> set[int]:
+        return {cls.exit_code}.union(*(codes(sub) for sub in cls.__subclasses__()))
+
+    assert gate.INCOMPLETE not in codes(FdeError)
