@@ -47,7 +47,8 @@ from tools.stripe.gateway import StripeGateway
 
 # Minutes, not seconds (9-10 servers per app, ~150 replays): opt-in with
 # `pytest -m foreign_shadow tests/foreign/shadow/test_foreign_shadow.py -s`.
-pytestmark = [pytest.mark.foreign_shadow, pytest.mark.slow]
+# the first app's fixture replays ~150 runs: minutes, beyond the default per-test timeout
+pytestmark = [pytest.mark.foreign_shadow, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 APPS = ["pantrybox", "lumen"]
 SEED = 0
